@@ -1,0 +1,6 @@
+#include "eventsocket/event/codec.hpp"
+#include "eventsocket/event/event.hpp"
+#include "eventsocket/event/event_type.hpp"
+#include "eventsocket/event/filter.hpp"
+#include "eventsocket/event/standard_headers.hpp"
+#include "eventsocket/event/subscription.hpp"
