@@ -1,0 +1,192 @@
+// eventsocketd: the Event Socket server with its built-in switch core.
+#include <CLI/CLI.hpp>
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "eventsocket/acl/acl.hpp"
+#include "eventsocket/core/switch.hpp"
+#include "eventsocket/server/config.hpp"
+#include "eventsocket/server/server.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace eventsocket;
+
+std::optional<std::string> read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool is_loopback(const std::string& ip) {
+  return ip.rfind("127.", 0) == 0 || ip == "::1" || ip == "localhost";
+}
+
+struct Loaded {
+  server::EventSocketSettings settings;
+  std::shared_ptr<acl::AclRegistry> acl = std::make_shared<acl::AclRegistry>();
+  std::shared_ptr<server::Directory> directory = std::make_shared<server::Directory>();
+};
+
+// Reads event_socket.conf.xml, acl.conf.xml and the directory from a FreeSWITCH-style conf
+// folder. Missing files mean defaults; broken ones are fatal at startup.
+bool load_conf(const fs::path& conf, Loaded& out, core::Logger& log) {
+  std::vector<std::string> warnings;
+  const fs::path es = conf / "autoload_configs" / "event_socket.conf.xml";
+  if (auto text = read_text(es)) {
+    auto settings = server::parse_event_socket_conf(*text, &warnings);
+    if (!settings) {
+      for (auto& w : warnings) {
+        std::cerr << "eventsocketd: " << w << "\n";
+      }
+      return false;
+    }
+    out.settings = *settings;
+  }
+  const fs::path acl_file = conf / "autoload_configs" / "acl.conf.xml";
+  if (fs::exists(acl_file)) {
+    if (auto error = out.acl->load_file(acl_file, &warnings)) {
+      std::cerr << "eventsocketd: " << acl_file.string() << ": " << error->message << "\n";
+      return false;
+    }
+  }
+  out.directory->load_folder((conf / "directory").string(), &warnings);
+  for (auto& w : warnings) {
+    log.log(core::LogLevel::warning, "main.cpp", "load_conf", __LINE__, w);
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"eventsocketd: a FreeSWITCH-compatible Event Socket server with a built-in switch core"};
+  std::string conf_dir;
+  std::optional<std::string> listen_ip;
+  std::optional<int> listen_port;
+  std::optional<std::string> password;
+  bool allow_default_password = false;
+  std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
+  std::size_t api_threads = 4;
+  std::string log_level = "info";
+  int heartbeat_seconds = 20;
+  app.add_option("--conf", conf_dir, "FreeSWITCH-style conf folder (reads autoload_configs/ and directory/)");
+  app.add_option("--listen-ip", listen_ip, "address to listen on (overrides the conf file)");
+  app.add_option("--listen-port", listen_port, "port to listen on (overrides the conf file)")->check(CLI::Range(0, 65535));
+  app.add_option("--password", password, "password for `auth` (overrides the conf file)");
+  app.add_flag("--allow-default-password", allow_default_password,
+               "allow the well-known password ClueCon (or none) on a non-loopback address");
+  app.add_option("--threads", io_threads, "I/O threads")->check(CLI::Range(1, 256));
+  app.add_option("--api-threads", api_threads, "threads running api and bgapi commands")->check(CLI::Range(1, 1024));
+  app.add_option("--log-level", log_level, "console log level (debug, info, notice, warning, err, ...)");
+  app.add_option("--heartbeat", heartbeat_seconds, "HEARTBEAT interval in seconds (0: off)")->check(CLI::Range(0, 86400));
+  CLI11_PARSE(app, argc, argv);
+
+  // Signals are taken by sigwait() below, not by whichever thread they hit.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  core::SwitchOptions switch_options;
+  switch_options.api_threads = api_threads;
+  switch_options.heartbeat_interval = std::chrono::seconds(heartbeat_seconds);
+  core::Switch sw(switch_options);
+  if (auto level = core::parse_log_level(log_level); level && *level >= 0 && *level <= 7) {
+    sw.logger().set_console_level(static_cast<core::LogLevel>(*level));
+  } else {
+    std::cerr << "eventsocketd: unknown log level " << log_level << "\n";
+    return 2;
+  }
+
+  Loaded loaded;
+  if (!conf_dir.empty() && !load_conf(conf_dir, loaded, sw.logger())) {
+    return 1;
+  }
+  server::ServerOptions options;
+  options.settings = loaded.settings;
+  if (listen_ip) {
+    options.settings.listen_ip = *listen_ip;
+  }
+  if (listen_port) {
+    options.settings.listen_port = *listen_port;
+  }
+  if (password) {
+    options.settings.password = *password;
+  }
+  if (!is_loopback(options.settings.listen_ip) &&
+      (options.settings.password.empty() || options.settings.password == "ClueCon") &&
+      !allow_default_password) {
+    std::cerr << "eventsocketd: refusing to listen on " << options.settings.listen_ip
+              << " with the well-known password \"ClueCon\": anyone who can reach the port "
+                 "could control the switch.\n"
+                 "Set a password (--password or event_socket.conf.xml), or pass "
+                 "--allow-default-password if you really mean it.\n";
+    return 2;
+  }
+  options.io_threads = io_threads;
+  options.session.directory = loaded.directory.get();
+
+  server::Server server(sw, options, loaded.acl);
+
+  // Commands that need the configuration live here, where the conf folder is known.
+  sw.api().add("reloadacl", "Reload XML", "", [&](core::Switch&, const core::ApiRequest&, std::string& out) {
+    auto fresh = std::make_shared<acl::AclRegistry>();
+    const fs::path file = fs::path(conf_dir) / "autoload_configs" / "acl.conf.xml";
+    if (!conf_dir.empty() && fs::exists(file)) {
+      if (auto error = fresh->load_file(file)) {
+        out += "-ERR [" + error->message + "]\n";
+        return core::ApiStatus::success;
+      }
+    }
+    server.set_acl(fresh);
+    out += "+OK acl reloaded\n";
+    return core::ApiStatus::success;
+  });
+  sw.api().add("reloadxml", "Reload XML", "", [](core::Switch&, const core::ApiRequest&, std::string& out) {
+    out += "+OK [Success]\n";
+    return core::ApiStatus::success;
+  });
+
+  for (;;) {
+    const std::error_code ec = server.listen();
+    if (!ec) {
+      break;
+    }
+    if (options.settings.stop_on_bind_error) {
+      std::cerr << "eventsocketd: cannot listen on " << options.settings.listen_ip << ":"
+                << options.settings.listen_port << ": " << ec.message() << "\n";
+      return 1;
+    }
+    // FreeSWITCH retries until the address frees up (stop-on-bind-error false).
+    sw.logger().log(core::LogLevel::err, "main.cpp", "main", __LINE__,
+                    "cannot listen on " + options.settings.listen_ip + ":" +
+                        std::to_string(options.settings.listen_port) + ": " + ec.message() +
+                        ", retrying");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  sw.start();
+  server.start();
+  sw.logger().log(core::LogLevel::notice, "main.cpp", "main", __LINE__,
+                  "eventsocketd listening on " + options.settings.listen_ip + ":" +
+                      std::to_string(server.port()));
+
+  int received = 0;
+  sigwait(&signals, &received);
+  sw.logger().log(core::LogLevel::notice, "main.cpp", "main", __LINE__, "shutting down");
+  server.stop();
+  sw.stop();
+  return 0;
+}

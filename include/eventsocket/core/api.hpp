@@ -1,0 +1,52 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eventsocket::core {
+
+class Switch;
+
+// What an API command is called with. `command` and `args` are already trimmed of
+// surrounding whitespace, as FreeSWITCH's switch_api_execute does.
+struct ApiRequest {
+  std::string_view command;
+  std::string_view args;
+  // The channel the calling Event Socket session controls, if any (outbound or myevents).
+  std::string_view session_uuid;
+};
+
+enum class ApiStatus { success, failure };
+
+// A command writes its output to `out` and says whether it succeeded. A failure makes the
+// Event Socket answer `-ERR <name> Command not found!` and drop the output, as FreeSWITCH.
+using ApiHandler = std::function<ApiStatus(Switch& sw, const ApiRequest& request, std::string& out)>;
+
+struct ApiCommand {
+  std::string name;
+  std::string description;
+  std::string syntax;
+  ApiHandler handler;
+};
+
+// The registry of API commands. Names are exact and case-sensitive, as in FreeSWITCH.
+class ApiRegistry {
+ public:
+  void add(std::string name, std::string description, std::string syntax, ApiHandler handler);
+  bool remove(std::string_view name);
+  std::optional<ApiCommand> find(std::string_view name) const;
+  bool contains(std::string_view name) const;
+  // Every command, sorted by name (for `show api` and `help`).
+  std::vector<ApiCommand> list() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, ApiCommand, std::less<>> commands_;
+};
+
+}  // namespace eventsocket::core

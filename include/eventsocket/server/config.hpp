@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eventsocket::server {
+
+// event_socket.conf.xml (ACL.md §1), FreeSWITCH's names and defaults.
+struct EventSocketSettings {
+  std::string listen_ip = "127.0.0.1";
+  int listen_port = 8021;
+  std::string password = "ClueCon";
+  // Every entry must allow a peer; empty means the single entry `loopback.auto`.
+  std::vector<std::string> apply_inbound_acl;
+  bool stop_on_bind_error = false;
+  int debug = 0;
+  bool nat_map = false;  // parsed and ignored, as in FreeSWITCH
+};
+
+// Parses the XML text of event_socket.conf.xml. Unknown params are ignored; problems are
+// described in `warnings`. Returns nullopt (with a warning) when the XML is not well formed.
+std::optional<EventSocketSettings> parse_event_socket_conf(std::string_view xml,
+                                                           std::vector<std::string>* warnings);
+
+// FreeSWITCH's switch_true(): yes, on, true, t, enabled, active, allow (any case), or a
+// number other than zero.
+bool switch_true(std::string_view value);
+
+// One user of the directory, for `userauth` (PROTOCOL.md §6.2).
+struct DirectoryUser {
+  std::string id;
+  std::string domain;
+  // Params merged from the domain, then the user's group, then the user (later win).
+  std::map<std::string, std::string, std::less<>> params;
+};
+
+// FreeSWITCH-format user directory: every *.xml file under a folder, holding <domain>
+// elements (with <params>, <groups><group><users><user> and/or <users><user>), or, for a file
+// inside a sub-folder named after a domain, bare <user> elements (the vanilla layout of
+// directory/default/1000.xml, with the folder name as the domain).
+class Directory {
+ public:
+  void load_folder(const std::string& path, std::vector<std::string>* warnings);
+  void load_xml(std::string_view xml, std::string_view default_domain,
+                std::vector<std::string>* warnings);
+  const DirectoryUser* find(std::string_view user, std::string_view domain) const;
+  std::size_t size() const { return users_.size(); }
+
+ private:
+  std::vector<DirectoryUser> users_;
+};
+
+}  // namespace eventsocket::server

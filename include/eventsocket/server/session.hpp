@@ -1,0 +1,183 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eventsocket/core/log.hpp"
+#include "eventsocket/core/switch.hpp"
+#include "eventsocket/event/subscription.hpp"
+#include "eventsocket/server/config.hpp"
+#include "eventsocket/wire/parser.hpp"
+#include "eventsocket/wire/writer.hpp"
+
+namespace eventsocket::server {
+
+struct SessionOptions {
+  std::string password = "ClueCon";
+  const Directory* directory = nullptr;  // userauth users; none: userauth always fails
+  // Framing limits once authenticated, and the tighter ones before (a stranger may not make
+  // us buffer megabytes).
+  wire::Limits limits{};
+  wire::Limits unauthenticated_limits{64 * 1024, 64, 64 * 1024, 64 * 1024, 256 * 1024};
+  // Slow consumers: bytes of events and log lines waiting for one client, and how many
+  // events in a row may be dropped before the client is disconnected (FreeSWITCH: 500).
+  std::size_t max_queued_bytes = 64 * 1024 * 1024;
+  std::size_t max_queued_items = 100000;
+  std::size_t max_consecutive_drops = 500;
+};
+
+// Counters a session keeps about itself (also summed up by the server).
+struct SessionStats {
+  std::uint64_t commands = 0;
+  std::uint64_t events_sent = 0;
+  std::uint64_t events_dropped = 0;
+  std::uint64_t logs_dropped = 0;
+};
+
+// One Event Socket connection's protocol state machine, without any I/O: bytes go in with
+// feed(), commands run in step(), and packets to send come out of take_output(). The I/O
+// layer (server::Connection) moves the bytes and runs slow API commands off its thread.
+//
+// Threads: feed/step/complete_api/take_output belong to the connection's strand; offer()
+// and offer_log() come from any thread (publishers) and only touch the output queue and the
+// delivery rules, under a mutex.
+class Session : public core::EventSink {
+ public:
+  enum class State { awaiting_auth, authenticated, closing, closed };
+
+  // An `api` command waiting to run on a worker thread.
+  struct PendingApi {
+    std::string command;  // the name as typed (for the not-found text)
+    std::string args;
+    bool console_execute = false;
+  };
+
+  struct Step {
+    enum class Kind { idle, run_api, close } kind = Kind::idle;
+    PendingApi api;
+  };
+
+  Session(core::Switch& sw, SessionOptions options, std::string peer_address = {});
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Greeting for an inbound connection that passed the ACL.
+  void start_inbound();
+  // Refusal of a peer denied by the ACL: rude rejection, goodbye, close.
+  void reject_by_acl();
+
+  void feed(std::string_view bytes);
+  // Runs buffered commands until one must run elsewhere (run_api), the session ends
+  // (close), or no complete command is left (idle).
+  Step step();
+  void complete_api(const PendingApi& api, const core::ApiResult& result);
+
+  // The auth deadline passed without a first packet (25 s in FreeSWITCH).
+  void on_auth_timeout();
+  // The peer closed its side or the socket failed: end as FreeSWITCH does (goodbye).
+  void on_peer_closed();
+  // The server is shutting down.
+  void on_shutdown();
+  // Whether the auth deadline still applies (only until the first complete packet).
+  bool awaiting_first_packet() const { return awaiting_first_packet_; }
+  State state() const { return state_; }
+
+  // Output, in order. Views point into `owned` or into the events kept alive in `events`.
+  struct OutputBatch {
+    std::deque<std::string> owned;
+    std::vector<event::EventPtr> events;
+    std::vector<std::string_view> buffers;
+    std::size_t bytes = 0;
+    bool close_after = false;  // the session is over once these bytes are written
+    void clear();
+  };
+  // Moves up to about max_bytes of queued output into `batch`; false when there is none.
+  bool take_output(OutputBatch& batch, std::size_t max_bytes = 256 * 1024);
+  // Called (from any thread) when output becomes available. Set before start.
+  void set_output_ready(std::function<void()> callback) { output_ready_ = std::move(callback); }
+
+  // core::EventSink: a published event; kept if this connection's rules want it.
+  void offer(const event::EventPtr& event) override;
+  void offer_log(const core::LogRecord& record);
+
+  SessionStats stats() const;
+
+ private:
+  struct OutItem {
+    std::string bytes;      // a reply, notice or log packet
+    event::EventPtr event;  // or an event, serialized in the format current at write time
+  };
+
+  void handle(const wire::MessageView& message, Step& step);
+  void handle_authenticated(std::string_view text, const wire::MessageView& message, Step& step);
+  void reply(std::string_view text);
+  void reply_extended(std::string_view text, std::span<const wire::HeaderView> extra);
+  void queue_bytes(std::string bytes);           // a reply: never dropped, never held
+  void begin_close(std::string_view message);    // goodbye notice, then close
+  void release_held();                            // events held while a command ran
+  bool enqueue_locked(OutItem item, std::size_t size, bool is_log);
+  void notify();
+
+  void cmd_auth(std::string_view line);
+  void cmd_userauth(std::string_view line);
+  void cmd_filter(std::string_view line);
+  void cmd_event(std::string_view line);
+  void cmd_nixevent(std::string_view line);
+  void cmd_noevents();
+  void cmd_myevents(std::string_view line);
+  void cmd_divert_events(std::string_view line);
+  void cmd_sendmsg(std::string_view line, const wire::MessageView& message);
+  void cmd_sendevent(std::string_view line, const wire::MessageView& message);
+  void cmd_api(std::string_view line, const wire::MessageView& message, Step& step);
+  void cmd_bgapi(std::string_view line, const wire::MessageView& message);
+  void cmd_log(std::string_view line);
+  void cmd_nolog();
+  void cmd_linger(std::string_view text);
+  void cmd_nolinger();
+  bool api_allowed(std::string_view command, std::string_view args) const;
+
+  core::Switch& switch_;
+  SessionOptions options_;
+  std::string peer_address_;
+  wire::Parser parser_;
+  State state_ = State::awaiting_auth;
+  bool awaiting_first_packet_ = true;
+  bool busy_ = false;  // a command is being handled: events wait (FreeSWITCH's order)
+  int log_sink_id_ = 0;
+
+  // userauth restrictions
+  bool restricted_events_ = false;
+  bool all_events_allowed_ = true;
+  std::set<event::EventType> allowed_events_;
+  std::set<std::string, std::less<>> allowed_subclasses_;
+  bool restricted_api_ = false;
+  std::set<std::string, std::less<>> allowed_api_;
+  bool log_allowed_ = true;
+
+  // Guarded by mutex_: touched by publishers on other threads.
+  mutable std::mutex mutex_;
+  event::DeliveryRules rules_;
+  wire::EventFormat format_ = wire::EventFormat::plain;
+  bool myevents_enabled_ = false;
+  bool logging_ = false;
+  int log_level_ = 7;
+  std::deque<OutItem> queue_;
+  std::vector<OutItem> held_;
+  std::size_t queued_bytes_ = 0;
+  std::size_t queued_items_ = 0;
+  std::size_t consecutive_drops_ = 0;
+  bool close_queued_ = false;  // the last packet (a notice) is in the queue
+  SessionStats stats_;
+  std::function<void()> output_ready_;
+};
+
+}  // namespace eventsocket::server

@@ -1,0 +1,46 @@
+#include "eventsocket/core/api.hpp"
+
+namespace eventsocket::core {
+
+void ApiRegistry::add(std::string name, std::string description, std::string syntax,
+                      ApiHandler handler) {
+  std::lock_guard lock(mutex_);
+  ApiCommand command{name, std::move(description), std::move(syntax), std::move(handler)};
+  commands_.insert_or_assign(std::move(name), std::move(command));
+}
+
+bool ApiRegistry::remove(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  auto it = commands_.find(name);
+  if (it == commands_.end()) {
+    return false;
+  }
+  commands_.erase(it);
+  return true;
+}
+
+std::optional<ApiCommand> ApiRegistry::find(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  auto it = commands_.find(name);
+  if (it == commands_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+bool ApiRegistry::contains(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  return commands_.find(name) != commands_.end();
+}
+
+std::vector<ApiCommand> ApiRegistry::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ApiCommand> out;
+  out.reserve(commands_.size());
+  for (const auto& [name, command] : commands_) {
+    out.push_back(command);
+  }
+  return out;
+}
+
+}  // namespace eventsocket::core

@@ -1,0 +1,160 @@
+#include "eventsocket/server/config.hpp"
+
+#include <pugixml.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "eventsocket/acl/switch_true.hpp"
+#include "eventsocket/wire/message.hpp"
+
+namespace eventsocket::server {
+
+bool switch_true(std::string_view value) { return acl::parse_switch_bool(value); }
+
+std::optional<EventSocketSettings> parse_event_socket_conf(std::string_view xml,
+                                                           std::vector<std::string>* warnings) {
+  auto warn = [&](std::string text) {
+    if (warnings != nullptr) {
+      warnings->push_back(std::move(text));
+    }
+  };
+  pugi::xml_document doc;
+  const auto parsed = doc.load_buffer(xml.data(), xml.size());
+  if (!parsed) {
+    warn(std::string("event_socket.conf.xml: ") + parsed.description() + " at byte " +
+         std::to_string(parsed.offset));
+    return std::nullopt;
+  }
+  pugi::xml_node config = doc.child("configuration");
+  if (!config) {
+    // The file may also be a whole FreeSWITCH document with <configuration> deeper down.
+    config = doc.find_node([](pugi::xml_node n) {
+      return std::string_view(n.name()) == "configuration" &&
+             std::string_view(n.attribute("name").value()) == "event_socket.conf";
+    });
+  }
+  EventSocketSettings s;
+  for (pugi::xml_node param : config.child("settings").children("param")) {
+    const std::string_view name = param.attribute("name").value();
+    const std::string_view value = param.attribute("value").value();
+    if (name == "listen-ip") {
+      if (!value.empty()) {
+        s.listen_ip = value;
+      }
+    } else if (name == "listen-port") {
+      const int port = std::atoi(std::string(value).c_str());
+      if (port != 0) {
+        s.listen_port = port;
+      }
+    } else if (name == "password") {
+      if (!value.empty()) {
+        s.password = value;
+      }
+    } else if (wire::iequals(name, "apply-inbound-acl")) {
+      if (value.empty()) {
+        continue;
+      }
+      if (s.apply_inbound_acl.size() >= 100) {
+        warn("event_socket.conf.xml: more than 100 apply-inbound-acl entries, ignoring " +
+             std::string(value));
+        continue;
+      }
+      s.apply_inbound_acl.emplace_back(value);
+    } else if (wire::iequals(name, "stop-on-bind-error")) {
+      s.stop_on_bind_error = switch_true(value);
+    } else if (name == "debug") {
+      s.debug = std::atoi(std::string(value).c_str());
+    } else if (name == "nat-map") {
+      s.nat_map = false;  // FreeSWITCH parses it, then forces it off
+    }
+  }
+  return s;
+}
+
+namespace {
+
+void merge_params(pugi::xml_node params, std::map<std::string, std::string, std::less<>>& into) {
+  for (pugi::xml_node p : params.children("param")) {
+    into[p.attribute("name").value()] = p.attribute("value").value();
+  }
+  for (pugi::xml_node p : params.children("variable")) {
+    into.try_emplace(p.attribute("name").value(), p.attribute("value").value());
+  }
+}
+
+}  // namespace
+
+void Directory::load_xml(std::string_view xml, std::string_view default_domain,
+                         std::vector<std::string>* warnings) {
+  pugi::xml_document doc;
+  const auto parsed = doc.load_buffer(xml.data(), xml.size());
+  if (!parsed) {
+    if (warnings != nullptr) {
+      warnings->push_back(std::string("directory: ") + parsed.description());
+    }
+    return;
+  }
+  auto add_users = [&](pugi::xml_node users, std::string_view domain,
+                       const std::map<std::string, std::string, std::less<>>& inherited) {
+    for (pugi::xml_node user : users.children("user")) {
+      DirectoryUser u;
+      u.id = user.attribute("id").value();
+      u.domain = domain;
+      u.params = inherited;
+      merge_params(user.child("params"), u.params);
+      if (!u.id.empty()) {
+        users_.push_back(std::move(u));
+      }
+    }
+  };
+  for (pugi::xpath_node found : doc.select_nodes("//domain")) {
+    const pugi::xml_node domain = found.node();
+    std::map<std::string, std::string, std::less<>> domain_params;
+    merge_params(domain.child("params"), domain_params);
+    const std::string name = domain.attribute("name").value();
+    add_users(domain.child("users"), name, domain_params);
+    for (pugi::xml_node group : domain.child("groups").children("group")) {
+      auto group_params = domain_params;
+      merge_params(group.child("params"), group_params);
+      add_users(group.child("users"), name, group_params);
+    }
+  }
+  if (!default_domain.empty()) {
+    for (pugi::xml_node root : doc.children()) {
+      add_users(root, default_domain, {});
+    }
+  }
+}
+
+void Directory::load_folder(const std::string& path, std::vector<std::string>* warnings) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) {
+    return;
+  }
+  for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".xml") {
+      continue;
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    const fs::path parent = entry.path().parent_path();
+    const std::string domain = parent == fs::path(path) ? "" : parent.filename().string();
+    load_xml(text.str(), domain, warnings);
+  }
+}
+
+const DirectoryUser* Directory::find(std::string_view user, std::string_view domain) const {
+  for (const DirectoryUser& u : users_) {
+    if (u.id == user && u.domain == domain) {
+      return &u;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace eventsocket::server

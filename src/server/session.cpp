@@ -1,0 +1,872 @@
+#include "eventsocket/server/session.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "eventsocket/core/uuid.hpp"
+#include "eventsocket/event/event_type.hpp"
+
+namespace eventsocket::server {
+namespace {
+
+using event::EventType;
+using wire::istarts_with;
+
+constexpr std::string_view kNotFound = "-ERR command not found";
+
+bool icontains(std::string_view text, std::string_view needle) {
+  if (needle.size() > text.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i + needle.size() <= text.size(); ++i) {
+    if (wire::iequals(text.substr(i, needle.size()), needle)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view skip_spaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') {
+    s.remove_prefix(1);
+  }
+  return s;
+}
+
+// Splits at the first space: the left part, and the rest (nullopt when there is no space).
+std::pair<std::string_view, std::optional<std::string_view>> split_first_space(std::string_view s) {
+  const std::size_t space = s.find(' ');
+  if (space == std::string_view::npos) {
+    return {s, std::nullopt};
+  }
+  return {s.substr(0, space), s.substr(space + 1)};
+}
+
+// The event types `myevents` turns on (PROTOCOL.md §8.9).
+constexpr std::array kMyEventsTypes = {
+    EventType::CHANNEL_ANSWER,         EventType::CHANNEL_APPLICATION,
+    EventType::CHANNEL_BRIDGE,         EventType::CHANNEL_CREATE,
+    EventType::CHANNEL_DATA,           EventType::CHANNEL_DESTROY,
+    EventType::CHANNEL_EXECUTE,        EventType::CHANNEL_EXECUTE_COMPLETE,
+    EventType::CHANNEL_HANGUP,         EventType::CHANNEL_HANGUP_COMPLETE,
+    EventType::CHANNEL_ORIGINATE,      EventType::CHANNEL_UUID,
+    EventType::CHANNEL_OUTGOING,       EventType::CHANNEL_PARK,
+    EventType::CHANNEL_PROGRESS,       EventType::CHANNEL_PROGRESS_MEDIA,
+    EventType::CHANNEL_STATE,          EventType::CHANNEL_UNBRIDGE,
+    EventType::CHANNEL_UNPARK,         EventType::DETECTED_SPEECH,
+    EventType::DTMF,                   EventType::NOTALK,
+    EventType::TALK,
+};
+
+// `esl-allowed-*` lists: separated by spaces when the text has one, else by commas.
+std::vector<std::string_view> split_allowed_list(std::string_view list) {
+  const char sep = list.find(' ') != std::string_view::npos ? ' ' : ',';
+  std::vector<std::string_view> out;
+  while (!list.empty()) {
+    const std::size_t cut = list.find(sep);
+    const std::string_view item = list.substr(0, cut);
+    if (!item.empty()) {
+      out.push_back(item);
+    }
+    if (cut == std::string_view::npos) {
+      break;
+    }
+    list.remove_prefix(cut + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Session::OutputBatch::clear() {
+  owned.clear();
+  events.clear();
+  buffers.clear();
+  bytes = 0;
+  close_after = false;
+}
+
+Session::Session(core::Switch& sw, SessionOptions options, std::string peer_address)
+    : switch_(sw),
+      options_(std::move(options)),
+      peer_address_(std::move(peer_address)),
+      parser_(wire::Direction::command, options_.unauthenticated_limits) {}
+
+Session::~Session() {
+  if (log_sink_id_ != 0) {
+    switch_.logger().remove_sink(log_sink_id_);
+  }
+}
+
+void Session::start_inbound() {
+  std::string greeting;
+  wire::append_auth_request(greeting);
+  queue_bytes(std::move(greeting));
+  log_sink_id_ =
+      switch_.logger().add_sink([this](const core::LogRecord& record) { offer_log(record); });
+}
+
+void Session::reject_by_acl() {
+  std::string out;
+  wire::append_rude_rejection(out);
+  wire::append_disconnect_notice(out);
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({std::move(out), nullptr});
+    close_queued_ = true;
+  }
+  state_ = State::closing;
+  notify();
+}
+
+void Session::feed(std::string_view bytes) {
+  if (state_ == State::awaiting_auth || state_ == State::authenticated) {
+    parser_.feed(bytes);
+  }
+}
+
+Session::Step Session::step() {
+  Step step;
+  while (state_ == State::awaiting_auth || state_ == State::authenticated) {
+    {
+      std::lock_guard lock(mutex_);
+      if (close_queued_) {  // killed by a publisher (lost events)
+        state_ = State::closing;
+        break;
+      }
+    }
+    wire::MessageView message;
+    const std::error_code ec = parser_.next(message);
+    if (ec == wire::errc::need_more) {
+      if (parser_.buffered_bytes() == 0) {
+        release_held();  // nothing half-read: events may flow again
+      }
+      return step;
+    }
+    if (ec) {
+      // A limit was broken (or a negative Content-Length): FreeSWITCH closes the
+      // connection with the normal notice and no reply.
+      switch_.logger().log(core::LogLevel::warning, "session.cpp", "step", __LINE__,
+                           "closing " + peer_address_ + ": " + ec.message());
+      begin_close(wire::kGoodbyeMessage);
+      break;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      busy_ = true;
+      ++stats_.commands;
+    }
+    handle(message, step);
+    if (step.kind == Step::Kind::run_api) {
+      return step;
+    }
+  }
+  step.kind = Step::Kind::close;
+  return step;
+}
+
+void Session::handle(const wire::MessageView& message, Step& step) {
+  awaiting_first_packet_ = false;
+  std::string_view text = message.block;
+  // Rule 0: anything mentioning (re)loading this module becomes a background api call.
+  if (icontains(text, "mod_event_socket")) {
+    if (icontains(text, "unload")) {
+      text = "api bgapi unload mod_event_socket";
+    } else if (icontains(text, "reload")) {
+      text = "api bgapi reload mod_event_socket";
+    }
+  }
+  if (istarts_with(text, "exit") || istarts_with(text, "...")) {
+    reply("+OK bye");
+    begin_close(wire::kGoodbyeMessage);
+    return;
+  }
+  if (state_ == State::awaiting_auth) {
+    const std::string_view line = wire::strip_at_line_break(text);
+    if (istarts_with(text, "auth ")) {
+      cmd_auth(line);
+    } else if (istarts_with(text, "userauth ")) {
+      cmd_userauth(line);
+    } else {
+      reply(kNotFound);
+    }
+    return;
+  }
+  handle_authenticated(text, message, step);
+}
+
+void Session::handle_authenticated(std::string_view text, const wire::MessageView& message,
+                                   Step& step) {
+  const std::string_view line = wire::strip_at_line_break(text);
+  if (istarts_with(text, "filter ")) {
+    cmd_filter(line);
+  } else if (istarts_with(text, "myevents ")) {
+    // With a bound channel this block also serves connect, getvar and resume.
+    cmd_myevents(line);
+  } else if (istarts_with(text, "divert_events")) {
+    cmd_divert_events(line);
+  } else if (istarts_with(text, "sendmsg")) {
+    cmd_sendmsg(line, message);
+  } else if (istarts_with(text, "sendevent")) {
+    cmd_sendevent(line, message);
+  } else if (istarts_with(text, "api ")) {
+    cmd_api(line, message, step);
+  } else if (istarts_with(text, "bgapi ")) {
+    cmd_bgapi(line, message);
+  } else if (istarts_with(text, "log")) {
+    cmd_log(line);
+  } else if (istarts_with(text, "linger")) {
+    cmd_linger(text);
+  } else if (istarts_with(text, "nolinger")) {
+    cmd_nolinger();
+  } else if (istarts_with(text, "nolog")) {
+    cmd_nolog();
+  } else if (istarts_with(text, "event")) {
+    cmd_event(line);
+  } else if (istarts_with(text, "nixevent")) {
+    cmd_nixevent(line);
+  } else if (istarts_with(text, "noevents")) {
+    cmd_noevents();
+  } else {
+    reply(kNotFound);
+  }
+}
+
+// ---------------------------------------------------------------- output
+
+void Session::reply(std::string_view text) {
+  std::string out;
+  // An empty reply text becomes "command not found", as in FreeSWITCH.
+  wire::append_command_reply(out, text.empty() ? kNotFound : text);
+  queue_bytes(std::move(out));
+}
+
+void Session::reply_extended(std::string_view text, std::span<const wire::HeaderView> extra) {
+  std::string out;
+  wire::append_command_reply(out, text, extra);
+  queue_bytes(std::move(out));
+}
+
+void Session::queue_bytes(std::string bytes) {
+  {
+    std::lock_guard lock(mutex_);
+    if (close_queued_) {
+      return;
+    }
+    queue_.push_back({std::move(bytes), nullptr});
+  }
+  notify();
+}
+
+void Session::begin_close(std::string_view message) {
+  std::string notice;
+  wire::append_disconnect_notice(notice, message);
+  {
+    std::lock_guard lock(mutex_);
+    if (!close_queued_) {
+      // Events still queued are discarded, replies are kept (FreeSWITCH's end of session).
+      std::erase_if(queue_, [](const OutItem& item) { return item.event != nullptr || item.bytes.starts_with("Content-Type: log/data"); });
+      held_.clear();
+      queued_bytes_ = 0;
+      queued_items_ = 0;
+      queue_.push_back({std::move(notice), nullptr});
+      close_queued_ = true;
+    }
+  }
+  state_ = State::closing;
+  notify();
+}
+
+void Session::release_held() {
+  bool any = false;
+  {
+    std::lock_guard lock(mutex_);
+    busy_ = false;
+    if (!held_.empty()) {
+      for (OutItem& item : held_) {
+        queue_.push_back(std::move(item));
+      }
+      held_.clear();
+      any = true;
+    }
+  }
+  if (any) {
+    notify();
+  }
+}
+
+void Session::notify() {
+  if (output_ready_) {
+    output_ready_();
+  }
+}
+
+bool Session::enqueue_locked(OutItem item, std::size_t size, bool is_log) {
+  if (close_queued_) {
+    return false;
+  }
+  if (queued_bytes_ + size > options_.max_queued_bytes ||
+      queued_items_ >= options_.max_queued_items) {
+    if (is_log) {
+      ++stats_.logs_dropped;
+    } else {
+      ++stats_.events_dropped;
+    }
+    if (++consecutive_drops_ > options_.max_consecutive_drops) {
+      // FreeSWITCH's "Killing listener because of too many lost events".
+      std::erase_if(queue_, [](const OutItem& i) { return i.event != nullptr; });
+      held_.clear();
+      std::string notice;
+      wire::append_disconnect_notice(notice, is_log ? wire::kLostLogsMessage : wire::kLostEventsMessage);
+      queue_.push_back({std::move(notice), nullptr});
+      close_queued_ = true;
+      return true;  // wake the writer so the notice goes out
+    }
+    return false;
+  }
+  consecutive_drops_ = 0;
+  queued_bytes_ += size;
+  ++queued_items_;
+  if (busy_) {
+    held_.push_back(std::move(item));
+    return false;
+  }
+  queue_.push_back(std::move(item));
+  return true;
+}
+
+void Session::offer(const event::EventPtr& event) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!rules_.should_deliver(event->event())) {
+      return;
+    }
+    const std::size_t size = event->packet(format_).size();
+    wake = enqueue_locked({std::string(), event}, size, false);
+  }
+  if (wake) {
+    notify();
+  }
+}
+
+void Session::offer_log(const core::LogRecord& record) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!logging_ || static_cast<int>(record.level) > log_level_) {
+      return;
+    }
+    std::string packet;
+    wire::LogData data;
+    data.level = static_cast<int>(record.level);
+    data.text_channel = record.text_channel;
+    data.file = record.file;
+    data.function = record.function;
+    data.line = record.line;
+    data.user_data = record.user_data;
+    data.text = record.text;
+    wire::append_log_data(packet, data);
+    const std::size_t size = packet.size();
+    wake = enqueue_locked({std::move(packet), nullptr}, size, true);
+  }
+  if (wake) {
+    notify();
+  }
+}
+
+bool Session::take_output(OutputBatch& batch, std::size_t max_bytes) {
+  std::lock_guard lock(mutex_);
+  while (!queue_.empty() && batch.bytes < max_bytes) {
+    OutItem& item = queue_.front();
+    std::string_view bytes;
+    if (item.event) {
+      bytes = item.event->packet(format_);
+      batch.events.push_back(std::move(item.event));
+      ++stats_.events_sent;
+      queued_bytes_ -= std::min(queued_bytes_, bytes.size());
+      queued_items_ -= queued_items_ > 0 ? 1 : 0;
+    } else {
+      const bool is_log = item.bytes.starts_with("Content-Type: log/data");
+      batch.owned.push_back(std::move(item.bytes));
+      bytes = batch.owned.back();
+      if (is_log) {
+        queued_bytes_ -= std::min(queued_bytes_, bytes.size());
+        queued_items_ -= queued_items_ > 0 ? 1 : 0;
+      }
+    }
+    batch.buffers.push_back(bytes);
+    batch.bytes += bytes.size();
+    queue_.pop_front();
+  }
+  batch.close_after = close_queued_ && queue_.empty();
+  return !batch.buffers.empty() || batch.close_after;
+}
+
+SessionStats Session::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void Session::on_auth_timeout() {
+  if (awaiting_first_packet_ && state_ == State::awaiting_auth) {
+    begin_close(wire::kGoodbyeMessage);
+  }
+}
+
+void Session::on_peer_closed() {
+  if (state_ == State::awaiting_auth || state_ == State::authenticated) {
+    begin_close(wire::kGoodbyeMessage);
+  }
+}
+
+void Session::on_shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    if (close_queued_) {
+      return;
+    }
+  }
+  begin_close(wire::kShutdownMessage);
+}
+
+// ---------------------------------------------------------------- commands
+
+void Session::cmd_auth(std::string_view line) {
+  // The password is everything after "auth ", spaces included, compared exactly.
+  if (line.substr(5) == options_.password) {
+    state_ = State::authenticated;
+    parser_.set_limits(options_.limits);
+    reply("+OK accepted");
+    return;
+  }
+  switch_.logger().log(core::LogLevel::warning, "session.cpp", "cmd_auth", __LINE__,
+                       "authentication failed for " + peer_address_);
+  reply("-ERR invalid");
+  begin_close(wire::kGoodbyeMessage);
+}
+
+void Session::cmd_userauth(std::string_view line) {
+  std::string_view arg = line.substr(9);
+  std::string_view user = arg;
+  std::string_view domain;
+  std::string_view password;
+  bool has_domain = false;
+  if (const std::size_t at = arg.find('@'); at != std::string_view::npos) {
+    user = arg.substr(0, at);
+    domain = arg.substr(at + 1);
+    has_domain = true;
+    if (const std::size_t colon = domain.find(':'); colon != std::string_view::npos) {
+      password = domain.substr(colon + 1);
+      domain = domain.substr(0, colon);
+    }
+  }
+  if (const std::size_t colon = user.find(':'); colon != std::string_view::npos) {
+    password = user.substr(colon + 1);
+    user = user.substr(0, colon);
+  }
+  const DirectoryUser* found = nullptr;
+  if (!user.empty() && has_domain && !domain.empty() && options_.directory != nullptr) {
+    found = options_.directory->find(user, domain);
+  }
+  std::string_view expected;
+  if (found != nullptr) {
+    if (auto it = found->params.find("esl-password"); it != found->params.end()) {
+      expected = it->second;
+    }
+  }
+  if (found == nullptr || expected.empty() || password.empty() || password != expected) {
+    switch_.logger().log(core::LogLevel::warning, "session.cpp", "cmd_userauth", __LINE__,
+                         "userauth failed for " + peer_address_);
+    reply("-ERR invalid");
+    begin_close(wire::kGoodbyeMessage);
+    return;
+  }
+
+  std::string allowed_events_text = "all";
+  std::string allowed_api_text = "all";
+  if (auto it = found->params.find("esl-allowed-log"); it != found->params.end()) {
+    log_allowed_ = switch_true(it->second);
+  }
+  if (auto it = found->params.find("esl-allowed-events"); it != found->params.end()) {
+    allowed_events_text = it->second;
+    restricted_events_ = true;
+    all_events_allowed_ = false;
+    bool custom = false;
+    for (std::string_view token : split_allowed_list(it->second)) {
+      if (custom) {
+        allowed_subclasses_.emplace(token);
+      } else if (auto type = event::event_type_from_name(token)) {
+        allowed_events_.insert(*type);
+        if (*type == EventType::ALL) {
+          all_events_allowed_ = true;
+        } else if (*type == EventType::CUSTOM) {
+          custom = true;
+        }
+      }
+    }
+  }
+  if (auto it = found->params.find("esl-allowed-api"); it != found->params.end()) {
+    allowed_api_text = it->second;
+    restricted_api_ = true;
+    for (std::string_view token : split_allowed_list(it->second)) {
+      allowed_api_.emplace(token);
+    }
+  }
+  state_ = State::authenticated;
+  parser_.set_limits(options_.limits);
+  const wire::HeaderView extra[] = {{"Allowed-Events", allowed_events_text},
+                                    {"Allowed-API", allowed_api_text},
+                                    {"Allowed-LOG", log_allowed_ ? "true" : "false"}};
+  reply_extended("+OK accepted", extra);
+}
+
+void Session::cmd_filter(std::string_view line) {
+  std::string_view name = skip_spaces(line.substr(7));
+  auto [first, value] = split_first_space(name);
+  name = first;
+  std::lock_guard lock(mutex_);
+  event::FilterList& filters = rules_.filters;
+  std::string text;
+  if (wire::iequals(name, "delete") && value) {
+    auto [target, target_value] = split_first_space(*value);
+    if (wire::iequals(target, "all")) {
+      filters.remove_all();
+    } else if (target_value) {
+      filters.remove(target, *target_value);
+    } else {
+      filters.remove(target);
+    }
+    text = "+OK filter deleted. [" + std::string(target) + "][" +
+           std::string(target_value.value_or("")) + "]";
+  } else if (value) {
+    if (wire::iequals(name, "add")) {
+      auto [added, added_value] = split_first_space(*value);
+      name = added;
+      value = added_value;
+    }
+    filters.add(name, value);
+    text = "+OK filter added. [" + std::string(name) + "]=[" +
+           (value ? std::string(*value) : std::string("(null)")) + "]";
+  } else {
+    text = "-ERR invalid syntax";
+  }
+  std::string out;
+  wire::append_command_reply(out, text);
+  queue_.push_back({std::move(out), nullptr});
+}
+
+void Session::cmd_event(std::string_view line) {
+  std::string text;
+  {
+    std::lock_guard lock(mutex_);
+    std::size_t key_count = 0;
+    bool custom = false;
+    bool denied = false;
+    const std::size_t space = line.find(' ', 5);
+    if (space != std::string_view::npos) {
+      std::string_view rest = line.substr(space + 1);
+      const std::vector<std::string> registered = switch_.custom_subclasses();
+      for (std::size_t count = 0;; ++count) {
+        const std::size_t cut = rest.find(' ');
+        const std::string_view token = rest.substr(0, cut);
+        if (count == 0 && (wire::iequals(token, "xml") || wire::iequals(token, "plain") ||
+                           wire::iequals(token, "json"))) {
+          format_ = wire::iequals(token, "xml")     ? wire::EventFormat::xml
+                    : wire::iequals(token, "json") ? wire::EventFormat::json
+                                                   : wire::EventFormat::plain;
+        } else if (custom) {
+          if (restricted_events_ && !all_events_allowed_ && !allowed_subclasses_.contains(token)) {
+            denied = true;
+            break;
+          }
+          rules_.subscription.add_subclass(token);
+        } else if (auto type = event::event_type_from_name(token)) {
+          if (restricted_events_ && !all_events_allowed_ && !allowed_events_.contains(*type)) {
+            denied = true;
+            break;
+          }
+          ++key_count;
+          if (*type == EventType::ALL) {
+            std::vector<std::string> subclasses;
+            for (const std::string& s : registered) {
+              if (!restricted_events_ || all_events_allowed_ || allowed_subclasses_.contains(s)) {
+                subclasses.push_back(s);
+              }
+            }
+            rules_.subscription.enable(*type, subclasses);
+          } else {
+            rules_.subscription.enable(*type);
+          }
+          custom = custom || *type == EventType::CUSTOM;
+        }
+        if (cut == std::string_view::npos) {
+          break;
+        }
+        rest.remove_prefix(cut + 1);
+      }
+    }
+    if (denied) {
+      text = "-ERR permission denied";
+    } else if (key_count == 0) {
+      text = "-ERR no keywords supplied";
+    } else {
+      rules_.events_enabled = true;
+      text = "+OK event listener enabled " + std::string(wire::event_format_name(format_));
+    }
+  }
+  reply(text);
+}
+
+void Session::cmd_nixevent(std::string_view line) {
+  std::string text;
+  {
+    std::lock_guard lock(mutex_);
+    std::size_t key_count = 0;
+    bool custom = false;
+    const std::size_t space = line.find(' ', 8);
+    if (space != std::string_view::npos) {
+      std::string_view rest = line.substr(space + 1);
+      for (;;) {
+        const std::size_t cut = rest.find(' ');
+        const std::string_view token = rest.substr(0, cut);
+        if (custom) {
+          rules_.subscription.remove_subclass(token);
+        } else if (auto type = event::event_type_from_name(token)) {
+          ++key_count;
+          if (*type == EventType::CUSTOM) {
+            custom = true;
+          } else {
+            rules_.subscription.disable(*type);
+          }
+        }
+        if (cut == std::string_view::npos) {
+          break;
+        }
+        rest.remove_prefix(cut + 1);
+      }
+    }
+    if (key_count == 0) {
+      text = "-ERR no keywords supplied";
+    } else {
+      rules_.events_enabled = true;
+      text = "+OK events nixed";
+    }
+  }
+  reply(text);
+}
+
+void Session::cmd_noevents() {
+  std::string text;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(queue_, [](const OutItem& i) { return i.event != nullptr; });
+    held_.erase(std::remove_if(held_.begin(), held_.end(),
+                               [](const OutItem& i) { return i.event != nullptr; }),
+                held_.end());
+    if (rules_.events_enabled) {
+      rules_.events_enabled = false;
+      rules_.subscription.clear();
+      text = "+OK no longer listening for events";
+    } else {
+      text = "-ERR not listening for events";
+    }
+  }
+  reply(text);
+}
+
+void Session::cmd_myevents(std::string_view line) {
+  // Inbound: `myevents <uuid> [format]`. No channel exists yet in the core, so every uuid
+  // is unknown: with a format word that is an error, without one the connection listens to
+  // every event that carries a Unique-ID (FreeSWITCH's behaviour for an unknown uuid).
+  std::string_view rest = line.substr(9);
+  const auto [uuid, format_word] = split_first_space(rest);
+  std::string text;
+  {
+    std::lock_guard lock(mutex_);
+    if (myevents_enabled_) {
+      text = "-ERR aready enabled.";
+    } else if (format_word) {
+      text = "-ERR invalid uuid";
+    } else {
+      (void)uuid;
+      myevents_enabled_ = true;
+      for (EventType type : kMyEventsTypes) {
+        rules_.subscription.enable(type);
+      }
+      rules_.myevents.active = true;
+      rules_.myevents.channel_uuid.reset();
+      rules_.events_enabled = true;
+      // The format is not changed on inbound connections (the text searched for "xml" or
+      // "json" has already been cut after the uuid).
+      text = "+OK Events Enabled";
+    }
+  }
+  reply(text);
+}
+
+void Session::cmd_divert_events(std::string_view) { reply("-ERR not controlling a session."); }
+
+void Session::cmd_sendmsg(std::string_view line, const wire::MessageView& message) {
+  std::string_view uuid = skip_spaces(line.substr(7));
+  if (uuid.empty()) {
+    uuid = message.header("Session-ID").value_or("");
+  }
+  // No channel exists yet in the core: every target is unknown.
+  reply("-ERR invalid session id [" + std::string(uuid) + "]");
+}
+
+void Session::cmd_sendevent(std::string_view line, const wire::MessageView& message) {
+  std::string_view name = line.substr(9);
+  while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) {
+    name.remove_prefix(1);
+  }
+  const std::optional<EventType> type = name.empty() ? std::nullopt : event::event_type_from_name(name);
+  event::Event e(type.value_or(EventType::CUSTOM));
+  // Every client header stays, `Command` first (with the stripped command line).
+  e.add_header("Command", line);
+  std::optional<std::string> subclass;
+  for (const auto& h : message.headers) {
+    if (e.type() == EventType::CUSTOM && type.has_value() && h.name == "Event-Subclass") {
+      subclass = std::string(h.value);  // re-added after the other client headers
+      continue;
+    }
+    e.add_header(h.name, h.value);
+  }
+  const std::string event_uuid = core::make_uuid();
+  e.add_header("Event-UUID", event_uuid);
+  if (subclass) {
+    e.set_subclass(*subclass);
+    e.add_header("Event-Subclass", *subclass);
+    switch_.register_subclass(*subclass);
+  }
+  if (message.has_body) {
+    e.set_body(message.body);
+  }
+  switch_.add_standard_headers(e, {"mod_event_socket.c", "parse_command", 2283});
+  switch_.publish(std::move(e));
+  reply("+OK " + event_uuid);
+}
+
+bool Session::api_allowed(std::string_view command, std::string_view args) const {
+  if (!restricted_api_) {
+    return true;
+  }
+  // A command that runs another command needs both allowed, however deep (bounded).
+  for (int depth = 0; depth < 16; ++depth) {
+    if (!allowed_api_.contains(command)) {
+      return false;
+    }
+    const bool nested = wire::iequals(command, "bgapi") || wire::iequals(command, "sched_api") ||
+                        wire::iequals(command, "eval") || wire::iequals(command, "expand") ||
+                        wire::iequals(command, "xml_wrap");
+    if (!nested) {
+      return true;
+    }
+    args = skip_spaces(args);
+    const auto [next, rest] = split_first_space(args);
+    command = next;
+    args = rest.value_or("");
+  }
+  return false;
+}
+
+void Session::cmd_api(std::string_view line, const wire::MessageView& message, Step& step) {
+  const auto [command, args] = split_first_space(line.substr(4));
+  if (!api_allowed(command, args.value_or(""))) {
+    reply("-ERR permission denied");
+    return;
+  }
+  step.kind = Step::Kind::run_api;
+  step.api.command = std::string(command);
+  step.api.args = std::string(args.value_or(""));
+  step.api.console_execute = switch_true(message.header("console_execute").value_or(""));
+}
+
+void Session::complete_api(const PendingApi& api, const core::ApiResult& result) {
+  std::string out;
+  if (result.ok) {
+    wire::append_api_response(out, result.output);
+  } else {
+    const std::string name =
+        api.console_execute && !api.args.empty() ? api.command + " " + api.args : api.command;
+    wire::append_api_response(out, "-ERR " + name + " Command not found!\n");
+  }
+  queue_bytes(std::move(out));
+}
+
+void Session::cmd_bgapi(std::string_view line, const wire::MessageView& message) {
+  const auto [command_view, args_view] = split_first_space(line.substr(6));
+  if (!api_allowed(command_view, args_view.value_or(""))) {
+    reply("-ERR permission denied");
+    return;
+  }
+  std::string job_uuid(message.header("Job-UUID").value_or(""));
+  if (job_uuid.empty()) {
+    job_uuid = core::make_uuid();
+  }
+  job_uuid.resize(std::min<std::size_t>(job_uuid.size(), 256));  // FreeSWITCH's buffer
+  std::string command(command_view);
+  std::string args(args_view.value_or(""));
+  core::Switch& sw = switch_;
+  const bool queued = sw.jobs().try_submit([&sw, command, args, job_uuid] {
+    const core::ApiResult result = sw.execute_api(command, args);
+    event::Event e = sw.make_event(EventType::BACKGROUND_JOB, {"mod_event_socket.c", "api_exec", 1580});
+    e.add_header("Job-UUID", job_uuid);
+    e.add_header("Job-Command", command);
+    e.add_header("Job-Command-Arg", args);
+    e.set_body(result.ok ? result.output : "-ERR " + command + " Command not found!\n");
+    sw.publish(std::move(e));
+  });
+  if (!queued) {
+    reply("-ERR too many background jobs queued, try again later");
+    return;
+  }
+  // The job may already be done, but its event waits: this session is busy until the
+  // reply is queued, so the reply always comes first.
+  const wire::HeaderView extra[] = {{"Job-UUID", job_uuid}};
+  reply_extended("+OK Job-UUID: " + job_uuid, extra);
+}
+
+void Session::cmd_log(std::string_view line) {
+  if (!log_allowed_) {
+    reply("-ERR permission denied");
+    return;
+  }
+  std::string_view word = skip_spaces(line.substr(3));
+  word = word.substr(0, word.find(' '));
+  int level = 7;
+  if (!word.empty()) {
+    const auto parsed = core::parse_log_level(word);
+    if (!parsed) {
+      reply("-ERR invalid log level");
+      return;
+    }
+    level = *parsed;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    logging_ = true;
+    log_level_ = level;
+  }
+  reply("+OK log level " + std::string(word) + " [" + std::to_string(level) + "]");
+}
+
+void Session::cmd_nolog() {
+  bool was_logging = false;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(queue_, [](const OutItem& i) {
+      return i.event == nullptr && i.bytes.starts_with("Content-Type: log/data");
+    });
+    was_logging = logging_;
+    logging_ = false;
+  }
+  reply(was_logging ? "+OK no longer logging" : "-ERR not loging");
+}
+
+void Session::cmd_linger(std::string_view) { reply("-ERR not controlling a session"); }
+
+void Session::cmd_nolinger() { reply("-ERR not controlling a session"); }
+
+}  // namespace eventsocket::server
