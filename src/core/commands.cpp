@@ -1,6 +1,7 @@
 // The built-in API commands that need no channels, answering in FreeSWITCH's layouts.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -399,33 +400,49 @@ ApiStatus unload_command(Switch&, const ApiRequest& req, std::string& out) {
   return ApiStatus::success;
 }
 
+// `sofia status [profile <name>]`, as mod_sofia prints it for the vanilla profiles. There
+// is no SIP stack: the profiles are the names of the simulated remote-party endpoint.
 ApiStatus sofia_command(Switch& sw, const ApiRequest& req, std::string& out) {
   std::string_view rest;
   const std::string_view sub = first_word(req.args, &rest);
-  const auto& profiles = sw.options().sip_profiles;
+  auto profiles = sw.options().sip_profiles;
   const std::string rule(97, '=');
+  const auto url = [](const SipProfile& p, int port) {
+    return "sip:mod_sofia@" + p.ip + ":" + std::to_string(port);
+  };
   if (sub == "status" && rest.empty()) {
-    char line[256];
+    struct Row {
+      std::string name, type, data, state;
+    };
+    std::vector<Row> rows;
+    std::size_t aliases = 0;
+    for (const auto& p : profiles) {
+      rows.push_back({p.name, "profile", url(p, p.port), "RUNNING (0)"});
+      if (!p.alias.empty()) {
+        rows.push_back({p.alias, "alias", p.name, "ALIASED"});
+        ++aliases;
+      }
+    }
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.name < b.name; });
+    char line[512];
     std::snprintf(line, sizeof line, "%25s\t%s\t  %40s\t%s\n", "Name", "   Type", "Data", "State");
     out += line;
     out += rule + "\n";
-    for (const auto& p : profiles) {
-      const std::string data = "sip:mod_sofia@" + p.ip + ":" + std::to_string(p.port);
-      std::snprintf(line, sizeof line, "%25s\t%s\t  %40s\t%s\n", p.name.c_str(), "profile",
-                    data.c_str(), "RUNNING (0)");
+    for (const Row& r : rows) {
+      std::snprintf(line, sizeof line, "%25s\t%7s\t  %40s\t%s\n", r.name.c_str(), r.type.c_str(),
+                    r.data.c_str(), r.state.c_str());
       out += line;
     }
     out += rule + "\n";
-    out += std::to_string(profiles.size()) + " profile" + (profiles.size() == 1 ? "" : "s") +
-           " 0 aliases\n";
+    out += std::to_string(profiles.size()) + " profile" + (profiles.size() == 1 ? "" : "s") + " " +
+           std::to_string(aliases) + " alias" + (aliases == 1 ? "" : "es") + "\n";
     return ApiStatus::success;
   }
   if (sub == "status") {
     std::string_view name;
     const std::string_view kind = first_word(rest, &name);
     for (const auto& p : profiles) {
-      if (kind == "profile" && first_word(name) == p.name) {
-        const std::string url = "sip:mod_sofia@" + p.ip + ":" + std::to_string(p.port);
+      if (kind == "profile" && (first_word(name) == p.name || (!p.alias.empty() && first_word(name) == p.alias))) {
         auto row = [&](std::string_view key, const std::string& value) {
           std::string k(key);
           k.resize(std::max<std::size_t>(k.size(), 17), ' ');
@@ -444,12 +461,19 @@ ApiStatus sofia_command(Switch& sw, const ApiRequest& req, std::string& out) {
         row("Ext-RTP-IP", p.ip);
         row("SIP-IP", p.ip);
         row("Ext-SIP-IP", p.ip);
-        row("URL", url);
-        row("BIND-URL", url + ";maddr=" + p.ip + ";transport=udp,tcp");
+        row("URL", url(p, p.port));
+        row("BIND-URL", url(p, p.port) + ";maddr=" + p.ip + ";transport=udp,tcp");
+        if (p.ws_port != 0) {
+          out += "WS-BIND-URL     \t" + url(p, p.ws_port) + ";transport=ws\n";
+        }
+        if (p.wss_port != 0) {
+          out += "WSS-BIND-URL     \tsips:mod_sofia@" + p.ip + ":" + std::to_string(p.wss_port) +
+                 ";transport=wss\n";
+        }
         row("HOLD-MUSIC", "local_stream://moh");
         row("OUTBOUND-PROXY", "N/A");
-        row("CODECS IN", "PCMU,PCMA");
-        row("CODECS OUT", "PCMU,PCMA");
+        row("CODECS IN", "OPUS,G722,PCMU,PCMA,H264,VP8");
+        row("CODECS OUT", "OPUS,G722,PCMU,PCMA,H264,VP8");
         row("TEL-EVENT", "101");
         row("DTMF-MODE", "rfc2833");
         row("CNG", "13");
@@ -465,7 +489,6 @@ ApiStatus sofia_command(Switch& sw, const ApiRequest& req, std::string& out) {
         row("CALLS-OUT", "0");
         row("FAILED-CALLS-OUT", "0");
         row("REGISTRATIONS", "0");
-        out += rule + "\n";
         return ApiStatus::success;
       }
     }

@@ -532,7 +532,7 @@ void Session::cmd_filter(std::string_view line) {
     auto [target, target_value] = split_first_space(*value);
     if (wire::iequals(target, "all")) {
       filters.remove_all();
-    } else if (target_value) {
+    } else if (target_value && !target_value->empty()) {
       filters.remove(target, *target_value);
     } else {
       filters.remove(target);

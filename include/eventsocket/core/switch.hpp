@@ -34,6 +34,9 @@ struct SipProfile {
   std::string ip = "127.0.0.1";
   int port = 5060;
   std::string context = "public";
+  int ws_port = 0;   // 0: no WebSocket transport
+  int wss_port = 0;  // 0: no secure WebSocket transport
+  std::string alias;  // another name the profile answers to ("" for none)
 };
 
 struct SwitchOptions {
@@ -48,8 +51,10 @@ struct SwitchOptions {
   std::size_t api_queue_limit = 1024;
   int max_sessions = 1000;
   int sessions_per_second = 30;
-  std::vector<SipProfile> sip_profiles = {{"internal", "127.0.0.1", 5060, "public"},
-                                          {"external", "127.0.0.1", 5080, "public"}};
+  // FreeSWITCH's vanilla profiles.
+  std::vector<SipProfile> sip_profiles = {
+      {"internal", "127.0.0.1", 5060, "public", 5066, 7443, "127.0.0.1"},
+      {"external", "127.0.0.1", 5080, "public", 0, 0, ""}};
 };
 
 struct ApiResult {
