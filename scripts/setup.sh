@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build pkg-config git python3
+  g++ cmake ninja-build pkg-config git python3 telnet
   libasio-dev libsimdjson-dev libpugixml-dev libpcre2-dev libfmt-dev libcli11-dev libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers for the fuzz targets
@@ -16,6 +16,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# The interop tests drive eventsocketd with ESL clients from the npm registry. Any Node.js
+# with npm will do (a machine may already have one that bundles npm); else Debian's.
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"

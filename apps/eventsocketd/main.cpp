@@ -34,6 +34,7 @@ bool is_loopback(const std::string& ip) {
 
 struct Loaded {
   server::EventSocketSettings settings;
+  server::SwitchSettings switch_settings;
   std::shared_ptr<acl::AclRegistry> acl = std::make_shared<acl::AclRegistry>();
   std::shared_ptr<server::Directory> directory = std::make_shared<server::Directory>();
 };
@@ -52,6 +53,17 @@ bool load_conf(const fs::path& conf, Loaded& out, core::Logger& log) {
       return false;
     }
     out.settings = *settings;
+  }
+  const fs::path sw = conf / "autoload_configs" / "switch.conf.xml";
+  if (auto text = read_text(sw)) {
+    auto settings = server::parse_switch_conf(*text, &warnings);
+    if (!settings) {
+      for (auto& w : warnings) {
+        std::cerr << "eventsocketd: " << w << "\n";
+      }
+      return false;
+    }
+    out.switch_settings = *settings;
   }
   const fs::path acl_file = conf / "autoload_configs" / "acl.conf.xml";
   if (fs::exists(acl_file)) {
@@ -100,20 +112,37 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  core::Logger startup_log;  // warnings while reading the conf, before the switch exists
+  startup_log.set_console_level(core::LogLevel::warning);
+  Loaded loaded;
+  if (!conf_dir.empty() && !load_conf(conf_dir, loaded, startup_log)) {
+    return 1;
+  }
+  const server::SwitchSettings& ss = loaded.switch_settings;
   core::SwitchOptions switch_options;
   switch_options.api_threads = api_threads;
-  switch_options.heartbeat_interval = std::chrono::seconds(heartbeat_seconds);
+  if (!app.get_option("--heartbeat")->count() && ss.heartbeat_interval_seconds) {
+    heartbeat_seconds = *ss.heartbeat_interval_seconds;
+  }
+  switch_options.heartbeat_interval = std::chrono::seconds(std::max(0, heartbeat_seconds));
+  if (ss.max_sessions) {
+    switch_options.max_sessions = *ss.max_sessions;
+  }
+  if (ss.sessions_per_second) {
+    switch_options.sessions_per_second = *ss.sessions_per_second;
+  }
+  if (ss.switchname) {
+    switch_options.switchname = *ss.switchname;
+  }
+  if (!app.get_option("--log-level")->count() && ss.loglevel) {
+    log_level = *ss.loglevel;
+  }
   core::Switch sw(switch_options);
   if (auto level = core::parse_log_level(log_level); level && *level >= 0 && *level <= 7) {
     sw.logger().set_console_level(static_cast<core::LogLevel>(*level));
   } else {
     std::cerr << "eventsocketd: unknown log level " << log_level << "\n";
     return 2;
-  }
-
-  Loaded loaded;
-  if (!conf_dir.empty() && !load_conf(conf_dir, loaded, sw.logger())) {
-    return 1;
   }
   server::ServerOptions options;
   options.settings = loaded.settings;

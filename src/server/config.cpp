@@ -74,6 +74,45 @@ std::optional<EventSocketSettings> parse_event_socket_conf(std::string_view xml,
   return s;
 }
 
+std::optional<SwitchSettings> parse_switch_conf(std::string_view xml,
+                                                std::vector<std::string>* warnings) {
+  pugi::xml_document doc;
+  const auto parsed = doc.load_buffer(xml.data(), xml.size());
+  if (!parsed) {
+    if (warnings != nullptr) {
+      warnings->push_back(std::string("switch.conf.xml: ") + parsed.description());
+    }
+    return std::nullopt;
+  }
+  pugi::xml_node config = doc.find_node([](pugi::xml_node n) {
+    return std::string_view(n.name()) == "configuration" &&
+           std::string_view(n.attribute("name").value()) == "switch.conf";
+  });
+  SwitchSettings s;
+  auto number = [](std::string_view v) -> std::optional<int> {
+    if (v.empty()) {
+      return std::nullopt;
+    }
+    return std::atoi(std::string(v).c_str());
+  };
+  for (pugi::xml_node param : config.child("settings").children("param")) {
+    const std::string_view name = param.attribute("name").value();
+    const std::string_view value = param.attribute("value").value();
+    if (name == "event-heartbeat-interval") {
+      s.heartbeat_interval_seconds = number(value);
+    } else if (name == "max-sessions") {
+      s.max_sessions = number(value);
+    } else if (name == "sessions-per-second") {
+      s.sessions_per_second = number(value);
+    } else if (name == "switchname" && !value.empty()) {
+      s.switchname = std::string(value);
+    } else if (name == "loglevel" && !value.empty()) {
+      s.loglevel = std::string(value);
+    }
+  }
+  return s;
+}
+
 namespace {
 
 void merge_params(pugi::xml_node params, std::map<std::string, std::string, std::less<>>& into) {

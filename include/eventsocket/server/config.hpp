@@ -26,6 +26,17 @@ struct EventSocketSettings {
 std::optional<EventSocketSettings> parse_event_socket_conf(std::string_view xml,
                                                            std::vector<std::string>* warnings);
 
+// The parts of switch.conf.xml that the built-in core uses.
+struct SwitchSettings {
+  std::optional<int> heartbeat_interval_seconds;  // event-heartbeat-interval
+  std::optional<int> max_sessions;                // max-sessions
+  std::optional<int> sessions_per_second;         // sessions-per-second
+  std::optional<std::string> switchname;          // switchname
+  std::optional<std::string> loglevel;            // loglevel (console)
+};
+std::optional<SwitchSettings> parse_switch_conf(std::string_view xml,
+                                                std::vector<std::string>* warnings);
+
 // FreeSWITCH's switch_true(): yes, on, true, t, enabled, active, allow (any case), or a
 // number other than zero.
 bool switch_true(std::string_view value);
