@@ -102,9 +102,15 @@ void BM_Encode(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(size);
 }
 
-void BM_EncodePlainEvent(benchmark::State& state) { BM_Encode<EventFormat::plain>(state); }
-void BM_EncodeJsonEvent(benchmark::State& state) { BM_Encode<EventFormat::json>(state); }
-void BM_EncodeXmlEvent(benchmark::State& state) { BM_Encode<EventFormat::xml>(state); }
+void BM_EncodePlainEvent(benchmark::State& state) {
+  BM_Encode<EventFormat::plain>(state);
+}
+void BM_EncodeJsonEvent(benchmark::State& state) {
+  BM_Encode<EventFormat::json>(state);
+}
+void BM_EncodeXmlEvent(benchmark::State& state) {
+  BM_Encode<EventFormat::xml>(state);
+}
 BENCHMARK(BM_EncodePlainEvent);
 BENCHMARK(BM_EncodeJsonEvent);
 BENCHMARK(BM_EncodeXmlEvent);

@@ -1,6 +1,6 @@
 // eventsocketd: the Event Socket server with its built-in switch core.
-#include <CLI/CLI.hpp>
 #include <signal.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -82,7 +82,8 @@ bool load_conf(const fs::path& conf, Loaded& out, core::Logger& log) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"eventsocketd: a FreeSWITCH-compatible Event Socket server with a built-in switch core"};
+  CLI::App app{
+      "eventsocketd: a FreeSWITCH-compatible Event Socket server with a built-in switch core"};
   std::string conf_dir;
   std::optional<std::string> listen_ip;
   std::optional<int> listen_port;
@@ -92,16 +93,21 @@ int main(int argc, char** argv) {
   std::size_t api_threads = 4;
   std::string log_level = "info";
   int heartbeat_seconds = 20;
-  app.add_option("--conf", conf_dir, "FreeSWITCH-style conf folder (reads autoload_configs/ and directory/)");
+  app.add_option("--conf", conf_dir,
+                 "FreeSWITCH-style conf folder (reads autoload_configs/ and directory/)");
   app.add_option("--listen-ip", listen_ip, "address to listen on (overrides the conf file)");
-  app.add_option("--listen-port", listen_port, "port to listen on (overrides the conf file)")->check(CLI::Range(0, 65535));
+  app.add_option("--listen-port", listen_port, "port to listen on (overrides the conf file)")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--password", password, "password for `auth` (overrides the conf file)");
   app.add_flag("--allow-default-password", allow_default_password,
                "allow the well-known password ClueCon (or none) on a non-loopback address");
   app.add_option("--threads", io_threads, "I/O threads")->check(CLI::Range(1, 256));
-  app.add_option("--api-threads", api_threads, "threads running api and bgapi commands")->check(CLI::Range(1, 1024));
-  app.add_option("--log-level", log_level, "console log level (debug, info, notice, warning, err, ...)");
-  app.add_option("--heartbeat", heartbeat_seconds, "HEARTBEAT interval in seconds (0: off)")->check(CLI::Range(0, 86400));
+  app.add_option("--api-threads", api_threads, "threads running api and bgapi commands")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--log-level", log_level,
+                 "console log level (debug, info, notice, warning, err, ...)");
+  app.add_option("--heartbeat", heartbeat_seconds, "HEARTBEAT interval in seconds (0: off)")
+      ->check(CLI::Range(0, 86400));
   CLI11_PARSE(app, argc, argv);
 
   // Signals are taken by sigwait() below, not by whichever thread they hit.
@@ -171,23 +177,25 @@ int main(int argc, char** argv) {
   server::Server server(sw, options, loaded.acl);
 
   // Commands that need the configuration live here, where the conf folder is known.
-  sw.api().add("reloadacl", "Reload XML", "", [&](core::Switch&, const core::ApiRequest&, std::string& out) {
-    auto fresh = std::make_shared<acl::AclRegistry>();
-    const fs::path file = fs::path(conf_dir) / "autoload_configs" / "acl.conf.xml";
-    if (!conf_dir.empty() && fs::exists(file)) {
-      if (auto error = fresh->load_file(file)) {
-        out += "-ERR [" + error->message + "]\n";
-        return core::ApiStatus::success;
-      }
-    }
-    server.set_acl(fresh);
-    out += "+OK acl reloaded\n";
-    return core::ApiStatus::success;
-  });
-  sw.api().add("reloadxml", "Reload XML", "", [](core::Switch&, const core::ApiRequest&, std::string& out) {
-    out += "+OK [Success]\n";
-    return core::ApiStatus::success;
-  });
+  sw.api().add("reloadacl", "Reload XML", "",
+               [&](core::Switch&, const core::ApiRequest&, std::string& out) {
+                 auto fresh = std::make_shared<acl::AclRegistry>();
+                 const fs::path file = fs::path(conf_dir) / "autoload_configs" / "acl.conf.xml";
+                 if (!conf_dir.empty() && fs::exists(file)) {
+                   if (auto error = fresh->load_file(file)) {
+                     out += "-ERR [" + error->message + "]\n";
+                     return core::ApiStatus::success;
+                   }
+                 }
+                 server.set_acl(fresh);
+                 out += "+OK acl reloaded\n";
+                 return core::ApiStatus::success;
+               });
+  sw.api().add("reloadxml", "Reload XML", "",
+               [](core::Switch&, const core::ApiRequest&, std::string& out) {
+                 out += "+OK [Success]\n";
+                 return core::ApiStatus::success;
+               });
 
   for (;;) {
     const std::error_code ec = server.listen();

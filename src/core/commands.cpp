@@ -32,8 +32,9 @@ ApiStatus status_command(Switch& sw, const ApiRequest&, std::string& out) {
   getrlimit(RLIMIT_STACK, &stack);
   const unsigned long long cur_k =
       stack.rlim_cur == RLIM_INFINITY ? 0 : static_cast<unsigned long long>(stack.rlim_cur) / 1024;
-  const unsigned long long max_k =
-      stack.rlim_max == RLIM_INFINITY ? cur_k : static_cast<unsigned long long>(stack.rlim_max) / 1024;
+  const unsigned long long max_k = stack.rlim_max == RLIM_INFINITY
+                                       ? cur_k
+                                       : static_cast<unsigned long long>(stack.rlim_max) / 1024;
   char text[1024];
   std::snprintf(text, sizeof text,
                 "UP %s\n"
@@ -48,8 +49,8 @@ ApiStatus status_command(Switch& sw, const ApiRequest&, std::string& out) {
                 (std::string(kProductVersion) + " 64bit").c_str(),
                 static_cast<unsigned long long>(sw.sessions_since_startup()),
                 static_cast<unsigned long long>(sw.session_count()), 0, 0, 0,
-                sw.options().sessions_per_second, 0, 0, sw.options().max_sessions, 0.0, 100.0, cur_k,
-                max_k);
+                sw.options().sessions_per_second, 0, 0, sw.options().max_sessions, 0.0, 100.0,
+                cur_k, max_k);
   out += text;
   return ApiStatus::success;
 }
@@ -68,12 +69,9 @@ ApiStatus uptime_command(Switch& sw, const ApiRequest& req, std::string& out) {
     std::string_view long_name, short_name;
     long long micros;
   };
-  static constexpr Unit kUnits[] = {{"microseconds", "us", 1},
-                                    {"milliseconds", "ms", 1000},
-                                    {"seconds", "s", 1000000},
-                                    {"minutes", "m", 60000000LL},
-                                    {"hours", "h", 3600000000LL},
-                                    {"days", "d", 86400000000LL}};
+  static constexpr Unit kUnits[] = {{"microseconds", "us", 1},    {"milliseconds", "ms", 1000},
+                                    {"seconds", "s", 1000000},    {"minutes", "m", 60000000LL},
+                                    {"hours", "h", 3600000000LL}, {"days", "d", 86400000000LL}};
   long long scale = 1000000;
   if (!req.args.empty()) {
     scale = 0;
@@ -143,7 +141,8 @@ ApiStatus global_setvar_command(Switch& sw, const ApiRequest& req, std::string& 
   }
   const std::size_t eq = req.args.find('=');
   const std::string_view name = req.args.substr(0, eq);
-  std::string_view value = eq == std::string_view::npos ? std::string_view{} : req.args.substr(eq + 1);
+  std::string_view value =
+      eq == std::string_view::npos ? std::string_view{} : req.args.substr(eq + 1);
   std::optional<std::string_view> expected;
   if (const std::size_t eq2 = value.find('='); eq2 != std::string_view::npos) {
     expected = value.substr(eq2 + 1);
@@ -442,7 +441,8 @@ ApiStatus sofia_command(Switch& sw, const ApiRequest& req, std::string& out) {
     std::string_view name;
     const std::string_view kind = first_word(rest, &name);
     for (const auto& p : profiles) {
-      if (kind == "profile" && (first_word(name) == p.name || (!p.alias.empty() && first_word(name) == p.alias))) {
+      if (kind == "profile" &&
+          (first_word(name) == p.name || (!p.alias.empty() && first_word(name) == p.alias))) {
         auto row = [&](std::string_view key, const std::string& value) {
           std::string k(key);
           k.resize(std::max<std::size_t>(k.size(), 17), ' ');
@@ -496,7 +496,8 @@ ApiStatus sofia_command(Switch& sw, const ApiRequest& req, std::string& out) {
     return ApiStatus::success;
   }
   if (sub.empty()) {
-    out += "Usage: sofia status|xmlstatus|profile|gateway|loglevel|tracelevel|global|recover|help\n";
+    out +=
+        "Usage: sofia status|xmlstatus|profile|gateway|loglevel|tracelevel|global|recover|help\n";
     return ApiStatus::success;
   }
   out += "Unknown Command [" + std::string(sub) + "]\n";
@@ -516,8 +517,8 @@ void register_builtin_commands(Switch& sw) {
   ApiRegistry& api = sw.api();
   api.add("status", "Show current status", "", status_command);
   api.add("version", "Version", "[short]", version_command);
-  api.add("uptime", "Show uptime", "[us|ms|s|m|h|d|microseconds|milliseconds|seconds|minutes|hours|days]",
-          uptime_command);
+  api.add("uptime", "Show uptime",
+          "[us|ms|s|m|h|d|microseconds|milliseconds|seconds|minutes|hours|days]", uptime_command);
   api.add("msleep", "Sleep N milliseconds", "<milliseconds>", msleep_command);
   api.add("echo", "Echo", "<data>", echo_command);
   api.add("hostname", "Return the system hostname", "", hostname_command);
@@ -527,9 +528,11 @@ void register_builtin_commands(Switch& sw) {
   api.add("event", "Fire an event", "<event_name> [<header>=<value>,...]", event_command);
   api.add("bgapi", "Execute an api command in a thread", "<command>[ <arg>]", bgapi_command);
   api.add("module_exists", "Check if module exists", "<module>", module_exists_command);
-  api.add("show", "Show various reports", "codec|endpoint|application|api|channels|calls", show_command);
+  api.add("show", "Show various reports", "codec|endpoint|application|api|channels|calls",
+          show_command);
   api.add("help", "Show help for all the api commands", "", help_command);
-  api.add("fsctl", "FS control messages", "[loglevel [level]|max_sessions|sps|last_sps]", fsctl_command);
+  api.add("fsctl", "FS control messages", "[loglevel [level]|max_sessions|sps|last_sps]",
+          fsctl_command);
   api.add("log", "Log", "<level> <message>", log_command);
   api.add("sofia", "Sofia SIP stack control", "status [profile <name>]", sofia_command);
   api.add("hupall", "hupall", "<cause> [<var> <value>]", hupall_command);

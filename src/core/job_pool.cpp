@@ -12,7 +12,9 @@ JobPool::JobPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_
   }
 }
 
-JobPool::~JobPool() { stop(); }
+JobPool::~JobPool() {
+  stop();
+}
 
 bool JobPool::try_submit(std::function<void()> job) {
   {

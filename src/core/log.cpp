@@ -62,8 +62,8 @@ std::optional<int> parse_log_level(std::string_view word) noexcept {
     return value > 64 ? 63 : static_cast<int>(value);
   }
   static constexpr std::pair<std::string_view, int> kNames[] = {
-      {"DISABLE", -1}, {"CONSOLE", 0}, {"ALERT", 1},  {"CRIT", 2},  {"ERR", 3},
-      {"WARNING", 4},  {"NOTICE", 5},  {"INFO", 6},   {"DEBUG", 7},
+      {"DISABLE", -1}, {"CONSOLE", 0}, {"ALERT", 1}, {"CRIT", 2},  {"ERR", 3},
+      {"WARNING", 4},  {"NOTICE", 5},  {"INFO", 6},  {"DEBUG", 7},
   };
   for (const auto& [name, level] : kNames) {
     if (word.size() == name.size()) {

@@ -44,7 +44,8 @@ double Switch::IdleMeter::sample() {
     const unsigned long long d_idle = idle - last_idle_;
     last_total_ = total;
     last_idle_ = idle;
-    return d_total == 0 ? 100.0 : 100.0 * static_cast<double>(d_idle) / static_cast<double>(d_total);
+    return d_total == 0 ? 100.0
+                        : 100.0 * static_cast<double>(d_idle) / static_cast<double>(d_total);
   }
 }
 
@@ -67,7 +68,9 @@ Switch::Switch(SwitchOptions options)
   register_builtin_commands(*this);
 }
 
-Switch::~Switch() { stop(); }
+Switch::~Switch() {
+  stop();
+}
 
 void Switch::start() {
   std::lock_guard lock(timer_mutex_);
@@ -106,7 +109,9 @@ void Switch::add_standard_headers(event::Event& event, const event::CallSite& si
   event.set_subclass(subclass);
 }
 
-void Switch::publish(event::Event event) { bus_.publish(event::FrozenEvent::freeze(std::move(event))); }
+void Switch::publish(event::Event event) {
+  bus_.publish(event::FrozenEvent::freeze(std::move(event)));
+}
 
 void Switch::register_subclass(std::string_view subclass) {
   std::lock_guard lock(vars_mutex_);
@@ -127,7 +132,8 @@ ApiResult Switch::execute_api(std::string_view command, std::string_view args,
     const ApiRequest request{command, args, session_uuid};
     result.ok = found->handler(*this, request, result.output) == ApiStatus::success;
   }
-  event::Event e = make_event(event::EventType::API, {"switch_loadable_module.c", "switch_api_execute", 2954});
+  event::Event e =
+      make_event(event::EventType::API, {"switch_loadable_module.c", "switch_api_execute", 2954});
   e.add_header("API-Command", command);
   e.add_header("API-Command-Argument", args);
   publish(std::move(e));
@@ -256,10 +262,12 @@ void Switch::fire_heartbeat() {
   std::snprintf(idle, sizeof idle, "%f", idle_meter_.sample());
   const auto up_ms = std::chrono::duration_cast<std::chrono::milliseconds>(uptime()).count();
 
-  event::Event hb = make_event(event::EventType::HEARTBEAT, {"switch_core.c", "send_heartbeat", 95});
+  event::Event hb =
+      make_event(event::EventType::HEARTBEAT, {"switch_core.c", "send_heartbeat", 95});
   hb.add_header("Event-Info", "System Ready");
   hb.add_header("Up-Time", uptime_text(false));
-  hb.add_header("FreeSWITCH-Version", std::string(kProductVersion) + "+" + std::string(kProductName));
+  hb.add_header("FreeSWITCH-Version",
+                std::string(kProductVersion) + "+" + std::string(kProductName));
   hb.add_header("Uptime-msec", std::to_string(up_ms));
   hb.add_header("Session-Count", std::to_string(session_count()));
   hb.add_header("Max-Sessions", std::to_string(options_.max_sessions));
@@ -274,12 +282,12 @@ void Switch::fire_heartbeat() {
   publish(std::move(hb));
 
   // The heartbeat is a scheduled task that re-schedules itself, hence RE_SCHEDULE.
-  const auto next_run = std::chrono::duration_cast<std::chrono::seconds>(
-                            (std::chrono::system_clock::now() + options_.heartbeat_interval)
-                                .time_since_epoch())
-                            .count();
-  event::Event rs =
-      make_event(event::EventType::RE_SCHEDULE, {"switch_scheduler.c", "switch_scheduler_execute", 103});
+  const auto next_run =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (std::chrono::system_clock::now() + options_.heartbeat_interval).time_since_epoch())
+          .count();
+  event::Event rs = make_event(event::EventType::RE_SCHEDULE,
+                               {"switch_scheduler.c", "switch_scheduler_execute", 103});
   rs.add_header("Task-ID", "1");  // the heartbeat is the core's first scheduled task
   rs.add_header("Task-Desc", "heartbeat");
   rs.add_header("Task-Group", "core");

@@ -266,8 +266,9 @@ void xml_escape_body(std::string& out, std::string_view text) {
 void encode_plain(const Event& event, std::string& out) {
   out.reserve(out.size() + event.text_bytes() + event.header_count() * 8 + event.body().size() +
               32);
-  for_each_delivered_header(
-      event, [&](std::string_view name, std::string_view value) { plain_header(out, name, value); });
+  for_each_delivered_header(event, [&](std::string_view name, std::string_view value) {
+    plain_header(out, name, value);
+  });
   plain_body(event, out);
 }
 

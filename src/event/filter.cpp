@@ -49,8 +49,8 @@ class FilterRegex {
     if (data == nullptr) {
       return false;
     }
-    const int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(subject.data()),
-                               subject.size(), 0, 0, data, nullptr);
+    const int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(),
+                               0, 0, data, nullptr);
     pcre2_match_data_free(data);
     return rc >= 0;
   }
@@ -106,8 +106,9 @@ void FilterList::remove(std::string_view header) {
 }
 
 void FilterList::remove(std::string_view header, std::string_view value) {
-  std::erase_if(filters_,
-                [&](const Filter& f) { return wire::iequals(f.header, header) && f.value == value; });
+  std::erase_if(filters_, [&](const Filter& f) {
+    return wire::iequals(f.header, header) && f.value == value;
+  });
 }
 
 bool FilterList::passes(const Event& event) const {

@@ -13,7 +13,9 @@ void Subscription::enable(EventType type, std::span<const std::string> registere
   types_.set(index_of(type));
 }
 
-void Subscription::add_subclass(std::string_view subclass) { subclasses_.emplace(subclass); }
+void Subscription::add_subclass(std::string_view subclass) {
+  subclasses_.emplace(subclass);
+}
 
 void Subscription::disable(EventType type) {
   if (type == EventType::ALL) {
@@ -60,7 +62,8 @@ bool MyEvents::passes(const Event& event) const {
   if (unique_id && (!channel_uuid || *unique_id == *channel_uuid)) {
     return true;
   }
-  return channel_uuid && event.header("Job-Owner-UUID") == std::optional<std::string_view>(*channel_uuid);
+  return channel_uuid &&
+         event.header("Job-Owner-UUID") == std::optional<std::string_view>(*channel_uuid);
 }
 
 bool DeliveryRules::should_deliver(const Event& event) const {

@@ -12,7 +12,9 @@
 
 namespace eventsocket::server {
 
-bool switch_true(std::string_view value) { return acl::parse_switch_bool(value); }
+bool switch_true(std::string_view value) {
+  return acl::parse_switch_bool(value);
+}
 
 std::optional<EventSocketSettings> parse_event_socket_conf(std::string_view xml,
                                                            std::vector<std::string>* warnings) {

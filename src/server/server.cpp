@@ -19,7 +19,8 @@ auto report_exceptions(core::Logger& log, const char* what) {
     try {
       std::rethrow_exception(error);
     } catch (const std::exception& e) {
-      log.log(core::LogLevel::crit, "server.cpp", what, __LINE__, std::string("coroutine failed: ") + e.what());
+      log.log(core::LogLevel::crit, "server.cpp", what, __LINE__,
+              std::string("coroutine failed: ") + e.what());
     }
   };
 }
@@ -54,7 +55,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       session_.start_inbound();
       switch_.bus().subscribe(&session_);
       asio::co_spawn(strand_, reader(self), report_exceptions(switch_.logger(), "reader"));
-      asio::co_spawn(strand_, watch_auth(self, auth_timeout), report_exceptions(switch_.logger(), "watch_auth"));
+      asio::co_spawn(strand_, watch_auth(self, auth_timeout),
+                     report_exceptions(switch_.logger(), "watch_auth"));
     } else {
       session_.reject_by_acl();
     }
@@ -185,7 +187,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.close(ec);
     auth_deadline_.cancel();
     api_done_.cancel();
-    server_.on_connection_closed(this);
+    server_.on_connection_closed(this, session_.stats());
   }
 
   Server& server_;
@@ -219,7 +221,9 @@ Server::Server(core::Switch& sw, ServerOptions options, std::shared_ptr<const ac
   impl_->acl = std::move(acl);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 std::error_code Server::listen() {
   std::error_code ec;
@@ -227,7 +231,8 @@ std::error_code Server::listen() {
   if (ec) {
     return ec;
   }
-  const asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.settings.listen_port));
+  const asio::ip::tcp::endpoint endpoint(
+      address, static_cast<unsigned short>(options_.settings.listen_port));
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
   if (ec) {
@@ -264,19 +269,20 @@ void Server::start() {
       }
       std::error_code ignored;
       socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-      auto connection =
-          std::make_shared<Connection>(*self, self->switch_, std::move(socket), self->options_.session);
+      auto connection = std::make_shared<Connection>(*self, self->switch_, std::move(socket),
+                                                     self->options_.session);
       const std::string peer = connection->peer_text();
       bool allowed = false;
       {
         std::lock_guard lock(self->impl_->mutex);
-        const auto denied = self->impl_->acl->check_all(self->options_.settings.apply_inbound_acl, peer);
+        const auto denied =
+            self->impl_->acl->check_all(self->options_.settings.apply_inbound_acl, peer);
         allowed = !denied;
         ++self->impl_->stats.accepted;
         if (denied) {
           ++self->impl_->stats.rejected_by_acl;
           self->switch_.logger().log(core::LogLevel::warning, "server.cpp", "accept", __LINE__,
-                               "IP " + peer + " Rejected by acl \"" + *denied + "\"");
+                                     "IP " + peer + " Rejected by acl \"" + *denied + "\"");
         } else if (self->impl_->stats.active >= self->options_.max_connections) {
           ++self->impl_->stats.rejected_over_limit;
           allowed = false;
@@ -350,15 +356,20 @@ ServerStats Server::stats() const {
   return impl_->stats;
 }
 
-void Server::on_connection_closed(Connection* connection) {
+void Server::on_connection_closed(Connection* connection, const SessionStats& stats) {
   std::lock_guard lock(impl_->mutex);
+  impl_->stats.commands += stats.commands;
+  impl_->stats.events_sent += stats.events_sent;
+  impl_->stats.events_dropped += stats.events_dropped;
+  impl_->stats.logs_dropped += stats.logs_dropped;
   const auto before = impl_->connections.size();
   impl_->connections.remove_if([connection](const std::weak_ptr<Connection>& weak) {
     auto c = weak.lock();
     return !c || c.get() == connection;
   });
   if (impl_->connections.size() < before && impl_->stats.active > 0) {
-    impl_->stats.active -= std::min<std::uint64_t>(impl_->stats.active, before - impl_->connections.size());
+    impl_->stats.active -=
+        std::min<std::uint64_t>(impl_->stats.active, before - impl_->connections.size());
   }
 }
 

@@ -44,17 +44,28 @@ std::pair<std::string_view, std::optional<std::string_view>> split_first_space(s
 
 // The event types `myevents` turns on (PROTOCOL.md §8.9).
 constexpr std::array kMyEventsTypes = {
-    EventType::CHANNEL_ANSWER,         EventType::CHANNEL_APPLICATION,
-    EventType::CHANNEL_BRIDGE,         EventType::CHANNEL_CREATE,
-    EventType::CHANNEL_DATA,           EventType::CHANNEL_DESTROY,
-    EventType::CHANNEL_EXECUTE,        EventType::CHANNEL_EXECUTE_COMPLETE,
-    EventType::CHANNEL_HANGUP,         EventType::CHANNEL_HANGUP_COMPLETE,
-    EventType::CHANNEL_ORIGINATE,      EventType::CHANNEL_UUID,
-    EventType::CHANNEL_OUTGOING,       EventType::CHANNEL_PARK,
-    EventType::CHANNEL_PROGRESS,       EventType::CHANNEL_PROGRESS_MEDIA,
-    EventType::CHANNEL_STATE,          EventType::CHANNEL_UNBRIDGE,
-    EventType::CHANNEL_UNPARK,         EventType::DETECTED_SPEECH,
-    EventType::DTMF,                   EventType::NOTALK,
+    EventType::CHANNEL_ANSWER,
+    EventType::CHANNEL_APPLICATION,
+    EventType::CHANNEL_BRIDGE,
+    EventType::CHANNEL_CREATE,
+    EventType::CHANNEL_DATA,
+    EventType::CHANNEL_DESTROY,
+    EventType::CHANNEL_EXECUTE,
+    EventType::CHANNEL_EXECUTE_COMPLETE,
+    EventType::CHANNEL_HANGUP,
+    EventType::CHANNEL_HANGUP_COMPLETE,
+    EventType::CHANNEL_ORIGINATE,
+    EventType::CHANNEL_UUID,
+    EventType::CHANNEL_OUTGOING,
+    EventType::CHANNEL_PARK,
+    EventType::CHANNEL_PROGRESS,
+    EventType::CHANNEL_PROGRESS_MEDIA,
+    EventType::CHANNEL_STATE,
+    EventType::CHANNEL_UNBRIDGE,
+    EventType::CHANNEL_UNPARK,
+    EventType::DETECTED_SPEECH,
+    EventType::DTMF,
+    EventType::NOTALK,
     EventType::TALK,
 };
 
@@ -265,7 +276,9 @@ void Session::begin_close(std::string_view message) {
     std::lock_guard lock(mutex_);
     if (!close_queued_) {
       // Events still queued are discarded, replies are kept (FreeSWITCH's end of session).
-      std::erase_if(queue_, [](const OutItem& item) { return item.event != nullptr || item.bytes.starts_with("Content-Type: log/data"); });
+      std::erase_if(queue_, [](const OutItem& item) {
+        return item.event != nullptr || item.bytes.starts_with("Content-Type: log/data");
+      });
       held_.clear();
       queued_bytes_ = 0;
       queued_items_ = 0;
@@ -317,7 +330,8 @@ bool Session::enqueue_locked(OutItem item, std::size_t size, bool is_log) {
       std::erase_if(queue_, [](const OutItem& i) { return i.event != nullptr; });
       held_.clear();
       std::string notice;
-      wire::append_disconnect_notice(notice, is_log ? wire::kLostLogsMessage : wire::kLostEventsMessage);
+      wire::append_disconnect_notice(notice,
+                                     is_log ? wire::kLostLogsMessage : wire::kLostEventsMessage);
       queue_.push_back({std::move(notice), nullptr});
       close_queued_ = true;
       return true;  // wake the writer so the notice goes out
@@ -337,13 +351,21 @@ bool Session::enqueue_locked(OutItem item, std::size_t size, bool is_log) {
 
 void Session::offer(const event::EventPtr& event) {
   bool wake = false;
+  bool killed = false;
   {
     std::lock_guard lock(mutex_);
     if (!rules_.should_deliver(event->event())) {
       return;
     }
+    const bool was_closing = close_queued_;
     const std::size_t size = event->packet(format_).size();
     wake = enqueue_locked({std::string(), event}, size, false);
+    killed = !was_closing && close_queued_;
+  }
+  if (killed) {
+    // Logged outside the lock: the logger feeds log lines back into sessions.
+    switch_.logger().log(core::LogLevel::crit, "session.cpp", "offer", __LINE__,
+                         "Killing listener " + peer_address_ + " because of too many lost events");
   }
   if (wake) {
     notify();
@@ -572,7 +594,7 @@ void Session::cmd_event(std::string_view line) {
         const std::string_view token = rest.substr(0, cut);
         if (count == 0 && (wire::iequals(token, "xml") || wire::iequals(token, "plain") ||
                            wire::iequals(token, "json"))) {
-          format_ = wire::iequals(token, "xml")     ? wire::EventFormat::xml
+          format_ = wire::iequals(token, "xml")    ? wire::EventFormat::xml
                     : wire::iequals(token, "json") ? wire::EventFormat::json
                                                    : wire::EventFormat::plain;
         } else if (custom) {
@@ -705,7 +727,9 @@ void Session::cmd_myevents(std::string_view line) {
   reply(text);
 }
 
-void Session::cmd_divert_events(std::string_view) { reply("-ERR not controlling a session."); }
+void Session::cmd_divert_events(std::string_view) {
+  reply("-ERR not controlling a session.");
+}
 
 void Session::cmd_sendmsg(std::string_view line, const wire::MessageView& message) {
   std::string_view uuid = skip_spaces(line.substr(7));
@@ -721,7 +745,8 @@ void Session::cmd_sendevent(std::string_view line, const wire::MessageView& mess
   while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) {
     name.remove_prefix(1);
   }
-  const std::optional<EventType> type = name.empty() ? std::nullopt : event::event_type_from_name(name);
+  const std::optional<EventType> type =
+      name.empty() ? std::nullopt : event::event_type_from_name(name);
   event::Event e(type.value_or(EventType::CUSTOM));
   // Every client header stays, `Command` first (with the stripped command line).
   e.add_header("Command", line);
@@ -811,7 +836,8 @@ void Session::cmd_bgapi(std::string_view line, const wire::MessageView& message)
   core::Switch& sw = switch_;
   const bool queued = sw.jobs().try_submit([&sw, command, args, job_uuid] {
     const core::ApiResult result = sw.execute_api(command, args);
-    event::Event e = sw.make_event(EventType::BACKGROUND_JOB, {"mod_event_socket.c", "api_exec", 1580});
+    event::Event e =
+        sw.make_event(EventType::BACKGROUND_JOB, {"mod_event_socket.c", "api_exec", 1580});
     e.add_header("Job-UUID", job_uuid);
     e.add_header("Job-Command", command);
     e.add_header("Job-Command-Arg", args);
@@ -865,8 +891,12 @@ void Session::cmd_nolog() {
   reply(was_logging ? "+OK no longer logging" : "-ERR not loging");
 }
 
-void Session::cmd_linger(std::string_view) { reply("-ERR not controlling a session"); }
+void Session::cmd_linger(std::string_view) {
+  reply("-ERR not controlling a session");
+}
 
-void Session::cmd_nolinger() { reply("-ERR not controlling a session"); }
+void Session::cmd_nolinger() {
+  reply("-ERR not controlling a session");
+}
 
 }  // namespace eventsocket::server

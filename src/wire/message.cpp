@@ -33,7 +33,9 @@ std::string_view strip_at_line_break(std::string_view text) noexcept {
   return cut == std::string_view::npos ? text : text.substr(0, cut);
 }
 
-std::string_view MessageView::first_line() const { return strip_at_line_break(block); }
+std::string_view MessageView::first_line() const {
+  return strip_at_line_break(block);
+}
 
 std::optional<std::string_view> MessageView::header(std::string_view name) const {
   for (const auto& h : headers) {
@@ -56,7 +58,9 @@ Message Message::from_view(const MessageView& view) {
   return m;
 }
 
-std::string_view Message::first_line() const { return strip_at_line_break(block); }
+std::string_view Message::first_line() const {
+  return strip_at_line_break(block);
+}
 
 std::optional<std::string_view> Message::header(std::string_view name) const {
   for (const auto& [n, v] : headers) {

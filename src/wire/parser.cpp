@@ -9,7 +9,9 @@
 namespace eventsocket::wire {
 namespace {
 
-inline bool is_line_break(char c) noexcept { return c == '\r' || c == '\n'; }
+inline bool is_line_break(char c) noexcept {
+  return c == '\r' || c == '\n';
+}
 
 // C atoi() as FreeSWITCH applies it to Content-Length: leading whitespace, an optional
 // sign, digits up to the first non-digit; nothing numeric gives 0. Saturates instead of

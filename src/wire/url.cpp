@@ -20,7 +20,9 @@ constexpr std::array<bool, 256> make_escape_table() {
 constexpr std::array<bool, 256> kEscape = make_escape_table();
 constexpr char kUpperHex[] = "0123456789ABCDEF";
 
-inline bool is_upper_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
+inline bool is_upper_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
 
 inline int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') {
@@ -41,7 +43,8 @@ inline bool escape_at(std::string_view value, std::size_t i) noexcept {
     return false;
   }
   // A `%XX` that is already encoded (uppercase hex only) passes through.
-  return !(c == '%' && i + 2 < value.size() && is_upper_hex(value[i + 1]) && is_upper_hex(value[i + 2]));
+  return !(c == '%' && i + 2 < value.size() && is_upper_hex(value[i + 1]) &&
+           is_upper_hex(value[i + 2]));
 }
 
 }  // namespace

@@ -52,7 +52,9 @@ std::string_view event_content_type(EventFormat format) noexcept {
   return "text/event-plain";
 }
 
-void append_auth_request(std::string& out) { out.append("Content-Type: auth/request\n\n"); }
+void append_auth_request(std::string& out) {
+  out.append("Content-Type: auth/request\n\n");
+}
 
 void append_command_reply(std::string& out, std::string_view reply_text,
                           std::span<const HeaderView> extra_headers) {

@@ -67,18 +67,20 @@ TEST(EncodeJson, SpecExample) {
   std::string out;
   encode_json(spec_custom_event(), out);
   EXPECT_EQ(out.size(), 663u);  // EVENTS.md §5
-  EXPECT_TRUE(out.starts_with(
-      "{\"Event-Subclass\":\"example::ping\",\"Command\":\"sendevent CUSTOM\",\"Content-Length\":\"6\","))
+  EXPECT_TRUE(
+      out.starts_with("{\"Event-Subclass\":\"example::ping\",\"Command\":\"sendevent "
+                      "CUSTOM\",\"Content-Length\":\"6\","))
       << out;
-  const std::string tail = "\"Event-Sequence\":\"5200\",\"Content-Length\":\"6\",\"_body\":\"hello\\n\"}";
+  const std::string tail =
+      "\"Event-Sequence\":\"5200\",\"Content-Length\":\"6\",\"_body\":\"hello\\n\"}";
   EXPECT_EQ(out.substr(out.size() - tail.size()), tail);
 }
 
 TEST(EncodeXml, SpecExampleBodyQuirk) {
   std::string out;
   encode_xml(spec_custom_event(), out);
-  EXPECT_TRUE(
-      out.starts_with("<event>\n  <headers>\n    <Event-Subclass>example%3A%3Aping</Event-Subclass>\n"))
+  EXPECT_TRUE(out.starts_with(
+      "<event>\n  <headers>\n    <Event-Subclass>example%3A%3Aping</Event-Subclass>\n"))
       << out;
   const std::string tail =
       "    <Event-Sequence>5200</Event-Sequence>\n  </headers>\n"
@@ -99,7 +101,9 @@ TEST(EncodePlain, NoBodyEndsWithBlankLine) {
   EXPECT_EQ(out, "Event-Name: HEARTBEAT\n\n");
   out.clear();
   encode_xml(e, out);
-  EXPECT_EQ(out, "<event>\n  <headers>\n    <Event-Name>HEARTBEAT</Event-Name>\n  </headers>\n</event>\n");
+  EXPECT_EQ(
+      out,
+      "<event>\n  <headers>\n    <Event-Name>HEARTBEAT</Event-Name>\n  </headers>\n</event>\n");
   // ... but json still appends Content-Length and _body.
   out.clear();
   encode_json(e, out);
@@ -120,7 +124,8 @@ TEST(EncodePlain, RawKeepsSubclassWhereItIs) {
 
 TEST(EncodeJson, EscapesLikeCJson) {
   Event e;
-  e.add_header("k", std::string("q\" b\\ t\t r\r n\n bs\b ff\f c\x01 u\x1f del\x7f sl/ caf\xC3\xA9"));
+  e.add_header("k",
+               std::string("q\" b\\ t\t r\r n\n bs\b ff\f c\x01 u\x1f del\x7f sl/ caf\xC3\xA9"));
   std::string out;
   encode_json(e, out);
   EXPECT_EQ(out,

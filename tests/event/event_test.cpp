@@ -60,12 +60,23 @@ TEST(StandardHeaders, OrderAndFormats) {
   Event e(EventType::CUSTOM, "anchor::probe");
   Origin origin{"44e6b4ed-31ca-4ff0-adab-5170e297afa3", "vm", "vm", "192.0.2.2", "fd00::2"};
   // 2026-11-26 07:35:54.154150 UTC, the time of capture 08.
-  const auto when = std::chrono::system_clock::time_point(std::chrono::microseconds(1795678554154150));
+  const auto when =
+      std::chrono::system_clock::time_point(std::chrono::microseconds(1795678554154150));
   add_standard_headers(e, origin, {"mod_event_socket.c", "parse_command", 2283}, 1486158, when);
-  const char* names[] = {"Event-Name", "Core-UUID", "FreeSWITCH-Hostname", "FreeSWITCH-Switchname",
-                         "FreeSWITCH-IPv4", "FreeSWITCH-IPv6", "Event-Date-Local", "Event-Date-GMT",
-                         "Event-Date-Timestamp", "Event-Calling-File", "Event-Calling-Function",
-                         "Event-Calling-Line-Number", "Event-Sequence", "Event-Subclass"};
+  const char* names[] = {"Event-Name",
+                         "Core-UUID",
+                         "FreeSWITCH-Hostname",
+                         "FreeSWITCH-Switchname",
+                         "FreeSWITCH-IPv4",
+                         "FreeSWITCH-IPv6",
+                         "Event-Date-Local",
+                         "Event-Date-GMT",
+                         "Event-Date-Timestamp",
+                         "Event-Calling-File",
+                         "Event-Calling-Function",
+                         "Event-Calling-Line-Number",
+                         "Event-Sequence",
+                         "Event-Subclass"};
   ASSERT_EQ(e.header_count(), std::size(names));
   for (std::size_t i = 0; i < std::size(names); ++i) {
     EXPECT_EQ(e.header_at(i).name, names[i]);
@@ -77,7 +88,8 @@ TEST(StandardHeaders, OrderAndFormats) {
   EXPECT_EQ(e.header("Event-Date-Local")->size(), 19u);
   std::string plain;
   encode_plain(e, plain);
-  EXPECT_TRUE(plain.starts_with("Event-Subclass: anchor%3A%3Aprobe\nEvent-Name: CUSTOM\nCore-UUID"));
+  EXPECT_TRUE(
+      plain.starts_with("Event-Subclass: anchor%3A%3Aprobe\nEvent-Name: CUSTOM\nCore-UUID"));
 }
 
 }  // namespace

@@ -59,7 +59,9 @@ TestClient::TestClient(unsigned short port, const std::string& host) {
   }
 }
 
-TestClient::~TestClient() { close(); }
+TestClient::~TestClient() {
+  close();
+}
 
 void TestClient::close() {
   if (fd_ >= 0) {
@@ -147,7 +149,9 @@ std::string TestClient::read_until_closed(std::chrono::milliseconds timeout) {
   return out;
 }
 
-std::string body_of(const std::optional<wire::Message>& m) { return m ? m->body : std::string(); }
+std::string body_of(const std::optional<wire::Message>& m) {
+  return m ? m->body : std::string();
+}
 
 std::string reply_text(const std::optional<wire::Message>& m) {
   return m ? std::string(m->header("Reply-Text").value_or("")) : std::string();

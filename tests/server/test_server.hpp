@@ -49,7 +49,8 @@ class TestClient {
   bool connected() const { return fd_ >= 0; }
   void send(std::string_view bytes);
   // The next packet, or nullopt on timeout or EOF.
-  std::optional<wire::Message> read_packet(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  std::optional<wire::Message> read_packet(
+      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Sends a command (adds the blank line) and returns the next packet.
   std::optional<wire::Message> command(std::string_view command,
                                        std::chrono::milliseconds timeout = std::chrono::seconds(5));

@@ -6,7 +6,9 @@
 
 namespace eventsocket::test {
 
-std::string data_dir() { return EVENTSOCKET_TEST_DATA_DIR; }
+std::string data_dir() {
+  return EVENTSOCKET_TEST_DATA_DIR;
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

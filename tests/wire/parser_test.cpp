@@ -84,9 +84,8 @@ TEST(CommandParser, SpaceLineAndLoneCrDoNotEndTheBlock) {
 }
 
 TEST(CommandParser, HeadersKeepOrderDuplicatesAndNameCase) {
-  const auto msgs = parse_all(Direction::command,
-                              "sendevent CUSTOM\nX-A: 1\nx-a: 2\nNo colon here\nB:   spaced\t \n\n",
-                              0);
+  const auto msgs = parse_all(
+      Direction::command, "sendevent CUSTOM\nX-A: 1\nx-a: 2\nNo colon here\nB:   spaced\t \n\n", 0);
   ASSERT_EQ(msgs.size(), 1u);
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"X-A", "1"}, {"x-a", "2"}, {"B", "spaced\t "}};
@@ -121,8 +120,8 @@ TEST(CommandParser, CrlfCommandStripsAtCr) {
 }
 
 TEST(CommandParser, BodyFollowsContentLengthAndNextCommandFollowsBody) {
-  const auto msgs = parse_all(
-      Direction::command, "sendevent CUSTOM\ncontent-length: 5\n\nhelloapi status\n\n", 0);
+  const auto msgs = parse_all(Direction::command,
+                              "sendevent CUSTOM\ncontent-length: 5\n\nhelloapi status\n\n", 0);
   ASSERT_EQ(msgs.size(), 2u);
   EXPECT_TRUE(msgs[0].has_body);
   EXPECT_EQ(msgs[0].body, "hello");

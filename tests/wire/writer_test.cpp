@@ -90,7 +90,8 @@ TEST(Writer, BoundDisconnectAndLingerNotices) {
 TEST(Writer, RudeRejection) {
   std::string out;
   append_rude_rejection(out);
-  EXPECT_EQ(out, "Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n");
+  EXPECT_EQ(out,
+            "Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n");
 }
 
 TEST(Writer, LogData) {

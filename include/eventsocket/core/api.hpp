@@ -25,7 +25,8 @@ enum class ApiStatus { success, failure };
 
 // A command writes its output to `out` and says whether it succeeded. A failure makes the
 // Event Socket answer `-ERR <name> Command not found!` and drop the output, as FreeSWITCH.
-using ApiHandler = std::function<ApiStatus(Switch& sw, const ApiRequest& request, std::string& out)>;
+using ApiHandler =
+    std::function<ApiStatus(Switch& sw, const ApiRequest& request, std::string& out)>;
 
 struct ApiCommand {
   std::string name;

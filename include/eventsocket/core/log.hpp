@@ -68,8 +68,9 @@ class Logger {
 };
 
 // Logs with the caller's file and line, as FreeSWITCH's SWITCH_CHANNEL_LOG does.
-#define ES_LOG(logger, level, message) \
-  (logger).log((level), ::eventsocket::core::source_basename(__FILE__), __func__, __LINE__, (message))
+#define ES_LOG(logger, level, message)                                                      \
+  (logger).log((level), ::eventsocket::core::source_basename(__FILE__), __func__, __LINE__, \
+               (message))
 
 constexpr std::string_view source_basename(std::string_view path) {
   const std::size_t slash = path.rfind('/');

@@ -34,8 +34,8 @@ struct SipProfile {
   std::string ip = "127.0.0.1";
   int port = 5060;
   std::string context = "public";
-  int ws_port = 0;   // 0: no WebSocket transport
-  int wss_port = 0;  // 0: no secure WebSocket transport
+  int ws_port = 0;    // 0: no WebSocket transport
+  int wss_port = 0;   // 0: no secure WebSocket transport
   std::string alias;  // another name the profile answers to ("" for none)
 };
 
@@ -111,7 +111,7 @@ class Switch {
   std::uint64_t session_count() const { return 0; }  // channels arrive with the switch core
   // "0 years, 0 days, 0 hours, 3 minutes, 47 seconds, 44 milliseconds, 510 microseconds"
   std::string uptime_text(bool plural_always) const;
-  std::string version_full() const;   // "0.1.0 (eventsocket 0.1.0 64bit)"
+  std::string version_full() const;  // "0.1.0 (eventsocket 0.1.0 64bit)"
 
  private:
   void heartbeat_loop();

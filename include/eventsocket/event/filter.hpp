@@ -18,7 +18,7 @@ struct Filter {
   std::string header;  // compared case-insensitively with event header names
   std::string value;   // as the client typed it, sign characters included
   bool positive = true;
-  bool is_regex = false;  // the value starts with '/'
+  bool is_regex = false;                     // the value starts with '/'
   std::shared_ptr<const FilterRegex> regex;  // null when the value is not a usable regex
   std::string pattern;  // value without its leading sign characters (EVENTS.md §11)
 

@@ -19,7 +19,7 @@ namespace eventsocket::server {
 
 struct ServerOptions {
   EventSocketSettings settings;
-  SessionOptions session;           // password comes from settings
+  SessionOptions session;  // password comes from settings
   std::size_t io_threads = 2;
   std::chrono::milliseconds auth_timeout{25000};  // FreeSWITCH: 25 s for the first packet
   std::size_t max_connections = 10000;
@@ -30,6 +30,11 @@ struct ServerStats {
   std::uint64_t rejected_by_acl = 0;
   std::uint64_t rejected_over_limit = 0;
   std::uint64_t active = 0;
+  // Summed over connections that have ended.
+  std::uint64_t commands = 0;
+  std::uint64_t events_sent = 0;
+  std::uint64_t events_dropped = 0;
+  std::uint64_t logs_dropped = 0;
 };
 
 class Connection;
@@ -60,7 +65,7 @@ class Server {
  private:
   friend class Connection;
   struct Impl;
-  void on_connection_closed(Connection* connection);
+  void on_connection_closed(Connection* connection, const SessionStats& stats);
 
   core::Switch& switch_;
   ServerOptions options_;

@@ -121,9 +121,9 @@ class Session : public core::EventSink {
   void handle_authenticated(std::string_view text, const wire::MessageView& message, Step& step);
   void reply(std::string_view text);
   void reply_extended(std::string_view text, std::span<const wire::HeaderView> extra);
-  void queue_bytes(std::string bytes);           // a reply: never dropped, never held
-  void begin_close(std::string_view message);    // goodbye notice, then close
-  void release_held();                            // events held while a command ran
+  void queue_bytes(std::string bytes);         // a reply: never dropped, never held
+  void begin_close(std::string_view message);  // goodbye notice, then close
+  void release_held();                         // events held while a command ran
   bool enqueue_locked(OutItem item, std::size_t size, bool is_log);
   void notify();
 

@@ -68,8 +68,8 @@ class Parser {
   std::size_t scan_ = 0;        // next byte of the current block to look at
   std::size_t line_start_ = 0;  // start of the line being scanned
   std::size_t header_lines_ = 0;
-  int line_feeds_ = 0;          // FreeSWITCH's crcount: LFs with only CRs between them
-  std::size_t block_end_ = 0;   // set once the header block is complete
+  int line_feeds_ = 0;         // FreeSWITCH's crcount: LFs with only CRs between them
+  std::size_t block_end_ = 0;  // set once the header block is complete
   bool block_done_ = false;
   std::size_t body_needed_ = kUnknown;  // body bytes after block_end_, once known
   errc error_ = errc::ok;

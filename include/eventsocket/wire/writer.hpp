@@ -12,8 +12,8 @@ namespace eventsocket::wire {
 // The three event serialisations a connection can ask for (`event plain|json|xml`).
 enum class EventFormat { plain = 0, json = 1, xml = 2 };
 
-std::string_view event_format_name(EventFormat format) noexcept;          // "plain"
-std::string_view event_content_type(EventFormat format) noexcept;         // "text/event-plain"
+std::string_view event_format_name(EventFormat format) noexcept;   // "plain"
+std::string_view event_content_type(EventFormat format) noexcept;  // "text/event-plain"
 
 // Exact message bodies FreeSWITCH sends in disconnect notices (PROTOCOL.md §4.6).
 inline constexpr std::string_view kGoodbyeMessage =
