@@ -52,8 +52,27 @@ bool for_each_array_item(std::string_view value, Visit&& visit) {
   }
 }
 
+// Names are written as they are (FreeSWITCH does), except CR and LF: a name holding one
+// (possible through sendevent's mixed line endings) would end the header block early and
+// corrupt the event for every subscriber, so they are percent-encoded.
+void plain_name(std::string& out, std::string_view name) {
+  if (name.find_first_of("\r\n") == std::string_view::npos) {
+    out.append(name);
+    return;
+  }
+  for (char c : name) {
+    if (c == '\r') {
+      out.append("%0D");
+    } else if (c == '\n') {
+      out.append("%0A");
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
 void plain_header(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name);
+  plain_name(out, name);
   out.append(": ");
   const std::size_t before = out.size();
   wire::url_encode_append(out, value);

@@ -125,7 +125,15 @@ std::error_code Parser::scan_block() {
       // starts a new line.
       const char c = data[scan_];
       if (c == '\r') {
+        // CRs between the two LFs still count against the limits, or a run of them could
+        // smuggle an arbitrarily large block past every check.
         ++scan_;
+        if (scan_ - line_start_ > limits_.max_line_bytes) {
+          return fail(errc::line_too_long);
+        }
+        if (scan_ - consumed_ > limits_.max_header_block_bytes) {
+          return fail(errc::header_block_too_large);
+        }
       } else if (c == '\n') {
         ++scan_;
         block_end_ = scan_;

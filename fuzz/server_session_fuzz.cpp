@@ -1,0 +1,95 @@
+// A whole Event Socket session, sans I/O: arbitrary client bytes go in, in slices, and every
+// command runs against a real switch core. Nothing may crash, hang or break the output
+// framing: what comes out must always parse as a stream of server packets.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "eventsocket/core/switch.hpp"
+#include "eventsocket/server/session.hpp"
+#include "eventsocket/wire/parser.hpp"
+#include "fuzz_check.hpp"
+
+namespace {
+
+using eventsocket::core::ApiResult;
+using eventsocket::core::Switch;
+using eventsocket::core::SwitchOptions;
+using eventsocket::server::Session;
+using eventsocket::server::SessionOptions;
+
+Switch& shared_switch() {
+  static Switch* sw = [] {
+    SwitchOptions options;
+    options.hostname = "fuzzhost";
+    options.heartbeat_interval = std::chrono::milliseconds(0);
+    options.api_threads = 1;
+    auto* s = new Switch(options);  // lives for the whole fuzzing run
+    s->logger().set_console_level(eventsocket::core::LogLevel::disable);
+    return s;
+  }();
+  return *sw;
+}
+
+// Commands that would sleep or spawn background work are answered without running them:
+// the fuzzer explores the protocol, not the clock.
+ApiResult run_api(Switch& sw, const Session::PendingApi& api) {
+  if (api.command == "msleep" || api.command == "bgapi") {
+    return {true, "+OK"};
+  }
+  return sw.execute_api(api.command, api.args);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  Switch& sw = shared_switch();
+  SessionOptions options;
+  options.max_queued_items = 64;
+  Session session(sw, options, "127.0.0.1");
+  session.start_inbound();
+  sw.bus().subscribe(&session);
+
+  eventsocket::wire::Parser output(eventsocket::wire::Direction::packet);
+  auto drain = [&] {
+    Session::OutputBatch batch;
+    while (session.take_output(batch, 64 * 1024)) {
+      for (std::string_view b : batch.buffers) {
+        output.feed(b);
+      }
+      const bool done = batch.close_after;
+      batch.clear();
+      if (done) {
+        break;
+      }
+    }
+    eventsocket::wire::MessageView m;
+    std::error_code ec;
+    while (!(ec = output.next(m))) {
+    }
+    FUZZ_CHECK(ec == eventsocket::wire::errc::need_more);  // well-framed output
+  };
+
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const std::size_t slice = size == 0 ? 1 : 1 + data[0] % 64;
+  for (std::size_t pos = 0; pos < input.size(); pos += slice) {
+    session.feed(input.substr(pos, slice));
+    for (int guard = 0; guard < 10000; ++guard) {
+      Session::Step step = session.step();
+      if (step.kind == Session::Step::Kind::run_api) {
+        session.complete_api(step.api, run_api(sw, step.api));
+        continue;
+      }
+      break;
+    }
+    drain();
+    if (session.state() == Session::State::closing) {
+      break;
+    }
+  }
+  session.on_peer_closed();
+  drain();
+  sw.bus().unsubscribe(&session);
+  return 0;
+}
