@@ -122,6 +122,20 @@ TEST(EncodePlain, RawKeepsSubclassWhereItIs) {
   EXPECT_EQ(raw, "X-First: 1\nEvent-Subclass: a%3A%3Ab\n\n");
 }
 
+TEST(EncodePlain, LineBreaksInHeaderNamesAreEscaped) {
+  // A name with LF (sendevent's mixed line endings, or a json key) must not end the header
+  // block early for every subscriber.
+  Event e;
+  e.add_header("a\nb", "1");
+  e.add_header("c\rd", "2");
+  std::string out;
+  encode_plain(e, out);
+  EXPECT_EQ(out, "a%0Ab: 1\nc%0Dd: 2\n\n");
+  Event back;
+  ASSERT_TRUE(decode_plain(out, back));
+  EXPECT_EQ(back.header_count(), 2u);
+}
+
 TEST(EncodeJson, EscapesLikeCJson) {
   Event e;
   e.add_header("k",

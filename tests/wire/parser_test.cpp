@@ -193,6 +193,20 @@ TEST(ParserLimits, LineTooLong) {
   EXPECT_EQ(parse_all(Direction::command, "12345678\n\n", 0, &ec, limits).size(), 1u);
 }
 
+TEST(ParserLimits, CrRunInsideTheTerminatorCountsAgainstTheLimits) {
+  // Found by the fuzzer: CRs between the two LFs that end a block used to slip past both
+  // limits when the whole terminator arrived in one feed.
+  Limits limits;
+  limits.max_line_bytes = 128;
+  limits.max_header_block_bytes = 512;
+  std::error_code ec;
+  parse_all(Direction::command, "api status\n" + std::string(2000, '\r') + "\n", 0, &ec, limits);
+  EXPECT_EQ(ec, errc::line_too_long);
+  limits.max_line_bytes = 100000;
+  parse_all(Direction::packet, "A: b\n" + std::string(2000, '\r') + "\n", 0, &ec, limits);
+  EXPECT_EQ(ec, errc::header_block_too_large);
+}
+
 TEST(ParserLimits, TooManyHeaders) {
   Limits limits;
   limits.max_header_count = 3;
