@@ -547,35 +547,35 @@ void Session::cmd_filter(std::string_view line) {
   std::string_view name = skip_spaces(line.substr(7));
   auto [first, value] = split_first_space(name);
   name = first;
-  std::lock_guard lock(mutex_);
-  event::FilterList& filters = rules_.filters;
   std::string text;
-  if (wire::iequals(name, "delete") && value) {
-    auto [target, target_value] = split_first_space(*value);
-    if (wire::iequals(target, "all")) {
-      filters.remove_all();
-    } else if (target_value && !target_value->empty()) {
-      filters.remove(target, *target_value);
+  {
+    std::lock_guard lock(mutex_);
+    event::FilterList& filters = rules_.filters;
+    if (wire::iequals(name, "delete") && value) {
+      auto [target, target_value] = split_first_space(*value);
+      if (wire::iequals(target, "all")) {
+        filters.remove_all();
+      } else if (target_value && !target_value->empty()) {
+        filters.remove(target, *target_value);
+      } else {
+        filters.remove(target);
+      }
+      text = "+OK filter deleted. [" + std::string(target) + "][" +
+             std::string(target_value.value_or("")) + "]";
+    } else if (value) {
+      if (wire::iequals(name, "add")) {
+        auto [added, added_value] = split_first_space(*value);
+        name = added;
+        value = added_value;
+      }
+      filters.add(name, value);
+      text = "+OK filter added. [" + std::string(name) + "]=[" +
+             (value ? std::string(*value) : std::string("(null)")) + "]";
     } else {
-      filters.remove(target);
+      text = "-ERR invalid syntax";
     }
-    text = "+OK filter deleted. [" + std::string(target) + "][" +
-           std::string(target_value.value_or("")) + "]";
-  } else if (value) {
-    if (wire::iequals(name, "add")) {
-      auto [added, added_value] = split_first_space(*value);
-      name = added;
-      value = added_value;
-    }
-    filters.add(name, value);
-    text = "+OK filter added. [" + std::string(name) + "]=[" +
-           (value ? std::string(*value) : std::string("(null)")) + "]";
-  } else {
-    text = "-ERR invalid syntax";
   }
-  std::string out;
-  wire::append_command_reply(out, text);
-  queue_.push_back({std::move(out), nullptr});
+  reply(text);
 }
 
 void Session::cmd_event(std::string_view line) {
