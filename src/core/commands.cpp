@@ -351,7 +351,9 @@ ApiStatus log_command(Switch& sw, const ApiRequest& req, std::string& out) {
     }
     message = req.args.substr(space + 1);
   }
-  sw.logger().log(static_cast<LogLevel>(level), "mod_commands.c", "log_function", 4270, message);
+  // FreeSWITCH logs this on the session channel (Text-Channel 3), here without a session.
+  sw.logger().log(static_cast<LogLevel>(level), "mod_commands.c", "log_function", 4270, message, {},
+                  3);
   out += "+OK\n";
   return ApiStatus::success;
 }

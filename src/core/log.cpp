@@ -84,7 +84,7 @@ std::optional<int> parse_log_level(std::string_view word) noexcept {
 }
 
 void Logger::log(LogLevel level, std::string_view file, std::string_view function, int line,
-                 std::string_view message, std::string_view channel_uuid) {
+                 std::string_view message, std::string_view channel_uuid, int text_channel) {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   const auto micros =
@@ -97,7 +97,7 @@ void Logger::log(LogLevel level, std::string_view file, std::string_view functio
 
   LogRecord record;
   record.level = level;
-  record.text_channel = channel_uuid.empty() ? 0 : 3;
+  record.text_channel = text_channel >= 0 ? text_channel : (channel_uuid.empty() ? 0 : 3);
   record.file.assign(file);
   record.function.assign(function);
   record.line = line;

@@ -40,6 +40,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         wake_(strand_),
         api_done_(strand_),
         auth_deadline_(strand_),
+        kill_deadline_(strand_),
         session_(sw, options, peer_text()) {}
 
   ~Connection() { switch_.bus().unsubscribe(&session_); }
@@ -90,8 +91,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
       asio::post(strand_, [self = shared_from_this()] {
         self->wake_pending_ = false;
         self->wake_.cancel();
+        self->arm_kill_deadline();
       });
     }
+  }
+
+  // A killed listener (lost events) gets its notice written if the client reads within a
+  // short grace period; then the socket is closed anyway, cancelling a write stuck on a
+  // full socket, so a client that never reads again cannot keep its connection.
+  void arm_kill_deadline() {
+    if (kill_deadline_armed_ || !session_.killed()) {
+      return;
+    }
+    kill_deadline_armed_ = true;
+    kill_deadline_.expires_after(std::chrono::seconds(2));
+    kill_deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
+      if (!ec) {
+        std::error_code ignored;
+        self->socket_.close(ignored);
+      }
+    });
   }
 
   asio::awaitable<void> reader(std::shared_ptr<Connection>) {
@@ -187,6 +206,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.close(ec);
     auth_deadline_.cancel();
     api_done_.cancel();
+    kill_deadline_.cancel();
     server_.on_connection_closed(this, session_.stats());
   }
 
@@ -197,6 +217,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer wake_;
   asio::steady_timer api_done_;
   asio::steady_timer auth_deadline_;
+  asio::steady_timer kill_deadline_;
+  bool kill_deadline_armed_ = false;
   std::atomic<bool> wake_pending_{false};
   core::ApiResult api_result_;
   bool api_ready_ = false;

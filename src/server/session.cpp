@@ -334,6 +334,7 @@ bool Session::enqueue_locked(OutItem item, std::size_t size, bool is_log) {
                                      is_log ? wire::kLostLogsMessage : wire::kLostEventsMessage);
       queue_.push_back({std::move(notice), nullptr});
       close_queued_ = true;
+      killed_ = true;
       return true;  // wake the writer so the notice goes out
     }
     return false;
@@ -423,6 +424,11 @@ bool Session::take_output(OutputBatch& batch, std::size_t max_bytes) {
   }
   batch.close_after = close_queued_ && queue_.empty();
   return !batch.buffers.empty() || batch.close_after;
+}
+
+bool Session::killed() const {
+  std::lock_guard lock(mutex_);
+  return killed_;
 }
 
 SessionStats Session::stats() const {

@@ -53,8 +53,10 @@ class Logger {
   void set_console_level(LogLevel level) { console_level_ = level; }
   LogLevel console_level() const { return console_level_; }
 
+  // `text_channel`: FreeSWITCH's log channel (0 plain log, 3 session log); by default 3
+  // when the line belongs to a channel, else 0.
   void log(LogLevel level, std::string_view file, std::string_view function, int line,
-           std::string_view message, std::string_view channel_uuid = {});
+           std::string_view message, std::string_view channel_uuid = {}, int text_channel = -1);
 
   // Sinks are called on the logging thread; they must not block. Returns an id for remove.
   int add_sink(Sink sink);

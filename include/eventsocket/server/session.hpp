@@ -110,6 +110,9 @@ class Session : public core::EventSink {
   void offer_log(const core::LogRecord& record);
 
   SessionStats stats() const;
+  // True once the session was killed for losing events or log lines: the connection gives
+  // the notice a short time to go out, then closes even if the client never reads again.
+  bool killed() const;
 
  private:
   struct OutItem {
@@ -176,6 +179,7 @@ class Session : public core::EventSink {
   std::size_t queued_items_ = 0;
   std::size_t consecutive_drops_ = 0;
   bool close_queued_ = false;  // the last packet (a notice) is in the queue
+  bool killed_ = false;
   SessionStats stats_;
   std::function<void()> output_ready_;
 };
