@@ -56,7 +56,11 @@ bool for_each_array_item(std::string_view value, Visit&& visit) {
 // (possible through sendevent's mixed line endings) would end the header block early and
 // corrupt the event for every subscriber, so they are percent-encoded.
 void plain_name(std::string& out, std::string_view name) {
-  if (name.find_first_of("\r\n") == std::string_view::npos) {
+  bool clean = true;
+  for (const char c : name) {
+    clean &= (c != '\r') & (c != '\n');
+  }
+  if (clean) {
     out.append(name);
     return;
   }
