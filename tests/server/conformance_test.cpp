@@ -1,0 +1,611 @@
+// Byte-level replay of the real FreeSWITCH captures in tests/data/conformance against a live
+// eventsocket server on a loopback port.
+//
+// For each client chunk of a capture the test sends the same bytes, then reads as many
+// packets as FreeSWITCH sent before the next client chunk, and compares them packet by
+// packet. Values that differ between any two runs are normalized on both sides first (the
+// same way): generated UUIDs (numbered by first appearance), event dates, sequence numbers,
+// Core-UUID, the host's names and addresses, calling line numbers, `status` counters and the
+// product/version lines, and every length derived from them. Everything else must be equal:
+// packet order, content types, header names and order, reply texts and bodies.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eventsocket/event/codec.hpp"
+#include "eventsocket/event/event.hpp"
+#include "eventsocket/wire/message.hpp"
+#include "eventsocket/wire/parser.hpp"
+#include "server/test_server.hpp"
+#include "support/transcript.hpp"
+
+namespace eventsocket::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::regex kUuidRe(
+    "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+// Shows control bytes, so a difference in line endings is visible in a failure message.
+std::string visible(std::string_view bytes) {
+  std::string out;
+  for (char c : bytes) {
+    if (c == '\n') {
+      out += "\\n\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Splits a stream of server bytes into packets (as libesl frames them), checking that the
+// packets cover the stream exactly: no byte skipped between packets.
+class PacketSplitter {
+ public:
+  void feed(std::string_view bytes) {
+    raw_.append(bytes);
+    parser_.feed(bytes);
+  }
+
+  // The next complete packet's raw bytes, or nullopt when more bytes are needed.
+  std::optional<std::string> next() {
+    wire::MessageView view;
+    if (parser_.next(view)) {
+      return std::nullopt;
+    }
+    std::string packet(view.block);
+    packet.append(view.body);
+    if (raw_.compare(consumed_, packet.size(), packet) != 0) {
+      ADD_FAILURE() << "bytes between packets were skipped by the framing: "
+                    << visible(raw_.substr(consumed_, packet.size() + 16));
+      const std::size_t at = raw_.find(packet, consumed_);
+      consumed_ = at == std::string::npos ? raw_.size() : at;
+    }
+    consumed_ += packet.size();
+    return packet;
+  }
+
+  std::size_t pending_bytes() const { return raw_.size() - consumed_; }
+
+ private:
+  wire::Parser parser_{wire::Direction::packet};
+  std::string raw_;
+  std::size_t consumed_ = 0;
+};
+
+// ---------------------------------------------------------------- the capture side
+
+// One client chunk and the packets FreeSWITCH sent after it, before the next client chunk.
+// The first exchange has no client bytes: what the server sent on connect.
+struct Exchange {
+  std::string client_bytes;
+  std::vector<std::string> packets;
+};
+
+std::vector<Exchange> exchanges_of(const Transcript& t) {
+  std::vector<Exchange> out(1);
+  PacketSplitter splitter;
+  for (const Transcript::Chunk& chunk : t.chunks) {
+    if (chunk.client_to_server) {
+      out.push_back({chunk.bytes, {}});
+      continue;
+    }
+    splitter.feed(chunk.bytes);
+    while (auto packet = splitter.next()) {
+      out.back().packets.push_back(std::move(*packet));
+    }
+  }
+  EXPECT_EQ(splitter.pending_bytes(), 0u) << t.name << ": capture ends inside a packet";
+  return out;
+}
+
+// UUIDs the client itself sent (a chosen Job-UUID): not live values, kept verbatim.
+std::set<std::string> client_uuids(const std::vector<const Transcript*>& captures) {
+  std::set<std::string> out;
+  for (const Transcript* t : captures) {
+    const std::string bytes = t->client_bytes();
+    for (std::sregex_iterator it(bytes.begin(), bytes.end(), kUuidRe), end; it != end; ++it) {
+      out.insert(it->str());
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- normalization
+
+std::optional<wire::EventFormat> event_format_of(std::string_view content_type) {
+  if (content_type == "text/event-plain") {
+    return wire::EventFormat::plain;
+  }
+  if (content_type == "text/event-json") {
+    return wire::EventFormat::json;
+  }
+  if (content_type == "text/event-xml") {
+    return wire::EventFormat::xml;
+  }
+  return std::nullopt;
+}
+
+// Replaces the values that differ from run to run. One Normalizer per side (capture or
+// live); both see the same packets in the same order, so equal streams normalize equally.
+class Normalizer {
+ public:
+  Normalizer(std::string side, std::set<std::string> client_uuids)
+      : side_(std::move(side)), client_uuids_(std::move(client_uuids)) {}
+
+  // A whole packet: its header block with normalized values and a recomputed
+  // Content-Length, then its normalized body.
+  std::string packet(std::string_view raw) {
+    wire::Parser parser(wire::Direction::packet);
+    parser.feed(raw);
+    wire::MessageView view;
+    if (parser.next(view)) {
+      problems_.push_back(side_ + ": not a packet: " + visible(raw));
+      return std::string(raw);
+    }
+    const std::string content_type(view.header("Content-Type").value_or(""));
+    std::string body;
+    if (const auto format = event_format_of(content_type)) {
+      body = event_body(view.body, *format);
+    } else {
+      body = text(view.body);
+    }
+    // Header lines, in order, as sent.
+    std::string block;
+    std::string_view rest = view.block;
+    while (!rest.empty()) {
+      const std::size_t eol = rest.find('\n');
+      std::string_view line = rest.substr(0, eol == std::string_view::npos ? rest.size() : eol + 1);
+      rest.remove_prefix(line.size());
+      const std::size_t colon = line.find(": ");
+      if (colon == std::string_view::npos) {
+        block.append(line);  // the blank line (or a malformed one, kept as is)
+        continue;
+      }
+      const std::string_view name = line.substr(0, colon);
+      std::string_view value = line.substr(colon + 2);
+      std::string_view ending;
+      if (value.ends_with('\n')) {
+        value.remove_suffix(1);
+        ending = "\n";
+      }
+      block.append(name);
+      block.append(": ");
+      if (wire::iequals(name, "Content-Length") && view.has_body) {
+        block.append(std::to_string(body.size()));
+      } else {
+        block.append(text(value));
+      }
+      block.append(ending);
+    }
+    return block + body;
+  }
+
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  // Generated UUIDs become <uuid-N>, N counting distinct UUIDs in order of appearance.
+  std::string text(std::string_view in) {
+    const std::string s = lines(in);
+    std::string out;
+    std::size_t last = 0;
+    for (std::sregex_iterator it(s.begin(), s.end(), kUuidRe), end; it != end; ++it) {
+      out.append(s, last, static_cast<std::size_t>(it->position()) - last);
+      out += uuid(it->str());
+      last = static_cast<std::size_t>(it->position() + it->length());
+    }
+    out.append(s, last);
+    return out;
+  }
+
+  std::string uuid(const std::string& u) {
+    if (client_uuids_.contains(u)) {
+      return u;
+    }
+    auto [it, added] = uuids_.try_emplace(u, uuids_.size() + 1);
+    return "<uuid-" + std::to_string(it->second) + ">";
+  }
+
+  // Line-wise: the product lines anywhere; uptime and counters in a `status` body.
+  static std::string lines(std::string_view in) {
+    static const std::regex ready(R"(^\S+ \(Version .+\) is ready$)");
+    static const std::regex version(R"(^\S+ Version \S+ \(.+\)$)");
+    static const std::vector<std::pair<std::regex, std::string>> status = {
+        {std::regex(R"(^UP \d+ years?, \d+ days?, \d+ hours?, \d+ minutes?, \d+ seconds?, )"
+                    R"(\d+ milliseconds?, \d+ microseconds?$)"),
+         "UP <uptime>"},
+        {std::regex(R"(^\d+ session\(s\) since startup$)"), "<n> session(s) since startup"},
+        {std::regex(R"(^\d+ session\(s\) - peak \d+, last 5min \d+ $)"),
+         "<n> session(s) - peak <n>, last 5min <n> "},
+        {std::regex(R"(^\d+ session\(s\) per Sec out of max (\d+), peak \d+, last 5min \d+ $)"),
+         "<n> session(s) per Sec out of max $1, peak <n>, last 5min <n> "},
+        {std::regex(R"(^min idle cpu \d+\.\d\d/\d+\.\d\d$)"), "min idle cpu <n>/<n>"},
+        {std::regex(R"(^Current Stack Size/Max \d+K/\d+K$)"), "Current Stack Size/Max <n>K/<n>K"},
+    };
+    const bool is_status = in.starts_with("UP ");
+    std::string out;
+    while (!in.empty()) {
+      const std::size_t eol = in.find('\n');
+      const std::string line(in.substr(0, eol));
+      in.remove_prefix(eol == std::string_view::npos ? in.size() : eol + 1);
+      std::string normalized = line;
+      if (std::regex_match(line, ready)) {
+        normalized = "<product> (Version <version>) is ready";
+      } else if (std::regex_match(line, version)) {
+        normalized = "<product> Version <version> (<build>)";
+      } else if (is_status) {
+        for (const auto& [re, replacement] : status) {
+          if (std::regex_match(line, re)) {
+            normalized = std::regex_replace(line, re, replacement);
+            break;
+          }
+        }
+      }
+      out += normalized;
+      if (eol != std::string_view::npos) {
+        out += '\n';
+      }
+    }
+    return out;
+  }
+
+  // A header of the switch's identity or of the moment: replaced when it has its shape.
+  std::optional<std::string> live_value(std::string_view name, std::string_view value) {
+    static const std::regex digits(R"(\d+)");
+    static const std::map<std::string, std::regex, std::less<>> shapes = {
+        {"Core-UUID", kUuidRe},
+        {"Event-Date-Local", std::regex(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")},
+        {"Event-Date-GMT",
+         std::regex(R"([A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT)")},
+        {"Event-Date-Timestamp", digits},
+        {"Event-Sequence", digits},
+        {"Event-Calling-Line-Number", digits},
+        {"FreeSWITCH-Hostname", std::regex(R"([^\s]+)")},
+        {"FreeSWITCH-Switchname", std::regex(R"([^\s]+)")},
+        {"FreeSWITCH-IPv4", std::regex(R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})")},
+        {"FreeSWITCH-IPv6", std::regex(R"([0-9a-fA-F:]*:[0-9a-fA-F:]*)")},
+    };
+    const auto it = shapes.find(name);
+    if (it == shapes.end()) {
+      return std::nullopt;
+    }
+    if (!std::regex_match(value.begin(), value.end(), it->second)) {
+      return std::string(value);  // not the expected shape: left as is, to show up
+    }
+    return "<" + it->first + ">";
+  }
+
+  // An event: decoded, normalized header by header, then encoded again in its format
+  // (which also recomputes the body's own Content-Length). The received text must be what
+  // the encoder writes for what was decoded, or bytes could be lost by this round trip.
+  std::string event_body(std::string_view serialized, wire::EventFormat format) {
+    event::Event decoded;
+    std::string error;
+    if (!event::decode(serialized, format, decoded, &error)) {
+      problems_.push_back(side_ + ": undecodable " + std::string(wire::event_format_name(format)) +
+                          " event (" + error + "): " + visible(serialized));
+      return "<undecodable>" + std::string(serialized);
+    }
+    std::string again;
+    event::encode(decoded, format, again);
+    if (again != serialized) {
+      problems_.push_back(side_ + ": the " + std::string(wire::event_format_name(format)) +
+                          " event does not survive decode+encode:\n" + visible(serialized) +
+                          "\nre-encoded:\n" + visible(again));
+    }
+    event::Event normalized(decoded.type(), decoded.subclass());
+    for (std::size_t i = 0; i < decoded.header_count(); ++i) {
+      const event::Header h = decoded.header_at(i);
+      const auto live = live_value(h.name, h.value);
+      normalized.add_header(h.name, live ? *live : text(h.value));
+    }
+    if (decoded.has_body()) {
+      normalized.set_body(text(decoded.body()));
+    }
+    std::string out;
+    event::encode(normalized, format, out);
+    return out;
+  }
+
+  std::string side_;
+  std::set<std::string> client_uuids_;
+  std::map<std::string, std::size_t> uuids_;
+  std::vector<std::string> problems_;
+};
+
+// ---------------------------------------------------------------- the live side
+
+// A raw TCP client on loopback that keeps every byte the server sends.
+class RawClient {
+ public:
+  explicit RawClient(unsigned short port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~RawClient() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+
+  void send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return;
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  std::optional<std::string> next_packet(std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (auto packet = splitter_.next()) {
+        return packet;
+      }
+      if (!fill(deadline)) {
+        return std::nullopt;
+      }
+    }
+  }
+
+  // True when the server closes the connection with nothing more sent.
+  bool closes(std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (fill(deadline)) {
+    }
+    return eof_ && splitter_.pending_bytes() == 0;
+  }
+
+  // True when nothing arrives within `quiet`.
+  bool stays_quiet(std::chrono::milliseconds quiet) {
+    return !fill(std::chrono::steady_clock::now() + quiet) && splitter_.pending_bytes() == 0;
+  }
+
+  std::size_t pending_bytes() const { return splitter_.pending_bytes(); }
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point deadline) {
+    if (fd_ < 0 || eof_) {
+      return false;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      return false;
+    }
+    char buffer[65536];
+    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    splitter_.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool eof_ = false;
+  PacketSplitter splitter_;
+};
+
+// ---------------------------------------------------------------- replay
+
+TestServerOptions vm_options() {
+  TestServerOptions o;
+  o.core.hostname = "vm";  // the captures' host; `api eval ${FreeSWITCH-Switchname}` says vm
+  return o;
+}
+
+struct Sides {
+  Normalizer expected;
+  Normalizer actual;
+};
+
+// Reads `packets.size()` packets and compares each with the captured one. False when the
+// server sent fewer packets than FreeSWITCH (the rest of the replay would be meaningless).
+bool expect_packets(RawClient& client, const std::vector<std::string>& packets, Sides& sides,
+                    const std::string& context) {
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    SCOPED_TRACE(context + ", packet " + std::to_string(i + 1) + " of " +
+                 std::to_string(packets.size()));
+    const std::optional<std::string> got = client.next_packet();
+    const std::string want = sides.expected.packet(packets[i]);
+    if (!got) {
+      ADD_FAILURE() << "no packet from the server; FreeSWITCH sent:\n" << visible(packets[i]);
+      return false;
+    }
+    const std::string have = sides.actual.packet(*got);
+    EXPECT_EQ(visible(have), visible(want)) << "received bytes:\n"
+                                            << visible(*got) << "\ncaptured bytes:\n"
+                                            << visible(packets[i]);
+  }
+  return true;
+}
+
+std::string describe(std::string_view client_bytes) {
+  return client_bytes.empty() ? std::string("on connect")
+                              : "after C->S \"" + visible(client_bytes) + "\"";
+}
+
+void expect_no_problems(const Sides& sides) {
+  for (const std::string& p : sides.expected.problems()) {
+    ADD_FAILURE() << p;
+  }
+  for (const std::string& p : sides.actual.problems()) {
+    ADD_FAILURE() << p;
+  }
+}
+
+bool is_disconnect_notice(std::string_view packet) {
+  return packet.starts_with("Content-Type: text/disconnect-notice\n");
+}
+
+// Replays one single-connection capture.
+void replay(const std::string& name) {
+  const Transcript t = load_transcript(name);
+  const std::vector<Exchange> exchanges = exchanges_of(t);
+  const std::set<std::string> kept = client_uuids({&t});
+  Sides sides{Normalizer("captured", kept), Normalizer("received", kept)};
+
+  TestServer server(vm_options());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  std::string last_packet;
+  for (const Exchange& x : exchanges) {
+    if (!x.client_bytes.empty()) {
+      client.send(x.client_bytes);
+    }
+    if (!expect_packets(client, x.packets, sides, name + " " + describe(x.client_bytes))) {
+      break;
+    }
+    if (!x.packets.empty()) {
+      last_packet = x.packets.back();
+    }
+  }
+  // FreeSWITCH's stream ends here: after a goodbye the socket closes; otherwise nothing
+  // more may come (an extra packet would be one FreeSWITCH did not send).
+  if (is_disconnect_notice(last_packet)) {
+    EXPECT_TRUE(client.closes()) << name << ": the server did not close after the goodbye";
+  } else {
+    EXPECT_TRUE(client.stays_quiet(200ms))
+        << name << ": the server sent more than FreeSWITCH did; next packet:\n"
+        << visible(client.next_packet(100ms).value_or("(incomplete)"));
+  }
+  expect_no_problems(sides);
+}
+
+TEST(Conformance, AuthThenExitSaysByeGoodbyeAndCloses) {
+  replay("01_auth_ok_exit");
+}
+TEST(Conformance, BadPasswordGetsInvalidGoodbyeAndClose) {
+  replay("02_auth_bad_password");
+}
+TEST(Conformance, CommandsBeforeAuthAreNotFound) {
+  replay("03_command_before_auth");
+}
+TEST(Conformance, ApiStatusHasFreeSwitchLayout) {
+  replay("04_api_status");
+}
+TEST(Conformance, ApiVersionHasFreeSwitchLayout) {
+  replay("05_api_version");
+}
+TEST(Conformance, ApiUnknownCommandAndEchoBodies) {
+  replay("06_api_unknown_and_echo");
+}
+TEST(Conformance, MiscCommandRepliesOnUnboundConnection) {
+  replay("07_misc_command_replies");
+}
+TEST(Conformance, BgapiReplyThenPlainBackgroundJob) {
+  replay("11_bgapi_background_job");
+}
+TEST(Conformance, BgapiBackgroundJobInJsonAndXml) {
+  replay("12_bgapi_background_job_json_xml");
+}
+TEST(Conformance, FilterPassesOnlyMatchingEventsAndItsReplies) {
+  replay("13_filter");
+}
+TEST(Conformance, CrLfLineEndingsAreAccepted) {
+  replay("22_crlf_line_endings");
+}
+TEST(Conformance, PipelinedCommandsAreAnsweredInOrder) {
+  replay("23_pipelined");
+}
+TEST(Conformance, EventSubscriptionVariantReplies) {
+  replay("24_event_subscription_variants");
+}
+TEST(Conformance, ApiSofiaStatusHasVanillaProfiles) {
+  replay("25_api_sofia_status");
+}
+
+// 14a publishes three events with sendevent; 14b, subscribed first on another connection,
+// receives them. One normalization across both, so the Event-UUID of each `+OK <uuid>` reply
+// must be the one in the matching event.
+TEST(Conformance, SendeventReachesAnotherSubscribedConnection) {
+  const Transcript publisher = load_transcript("14a_sendevent_publisher");
+  const Transcript subscriber = load_transcript("14b_sendevent_subscriber");
+  const std::vector<Exchange> pub = exchanges_of(publisher);
+  const std::vector<Exchange> sub = exchanges_of(subscriber);
+  ASSERT_FALSE(sub.empty());
+  ASSERT_FALSE(sub.back().packets.empty());
+  const std::set<std::string> kept = client_uuids({&publisher, &subscriber});
+  Sides sides{Normalizer("captured", kept), Normalizer("received", kept)};
+
+  TestServer server(vm_options());
+  RawClient subscriber_client(server.port());
+  RawClient publisher_client(server.port());
+  ASSERT_TRUE(subscriber_client.connected());
+  ASSERT_TRUE(publisher_client.connected());
+
+  // The subscriber connects, authenticates and subscribes: everything up to the reply of
+  // its last command (the events that follow it in its capture come from the publisher).
+  for (std::size_t i = 0; i < sub.size(); ++i) {
+    const Exchange& x = sub[i];
+    if (!x.client_bytes.empty()) {
+      subscriber_client.send(x.client_bytes);
+    }
+    const bool last = i + 1 == sub.size();
+    const std::vector<std::string> packets =
+        last ? std::vector<std::string>(x.packets.begin(), x.packets.begin() + 1) : x.packets;
+    ASSERT_TRUE(expect_packets(subscriber_client, packets, sides,
+                               subscriber.name + " " + describe(x.client_bytes)));
+  }
+  for (const Exchange& x : pub) {
+    if (!x.client_bytes.empty()) {
+      publisher_client.send(x.client_bytes);
+    }
+    ASSERT_TRUE(expect_packets(publisher_client, x.packets, sides,
+                               publisher.name + " " + describe(x.client_bytes)));
+  }
+  const std::vector<std::string> events(sub.back().packets.begin() + 1, sub.back().packets.end());
+  EXPECT_EQ(events.size(), 3u);
+  expect_packets(subscriber_client, events, sides, subscriber.name + " events");
+  EXPECT_TRUE(subscriber_client.stays_quiet(200ms));
+  EXPECT_TRUE(publisher_client.stays_quiet(50ms));
+  expect_no_problems(sides);
+}
+
+}  // namespace
+}  // namespace eventsocket::test
