@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.io_threads = io_threads;
-  options.session.directory = loaded.directory.get();
+  options.session.directory = loaded.directory;
 
   server::Server server(sw, options, loaded.acl);
 

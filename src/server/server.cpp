@@ -291,8 +291,13 @@ void Server::start() {
       }
       std::error_code ignored;
       socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-      auto connection = std::make_shared<Connection>(*self, self->switch_, std::move(socket),
-                                                     self->options_.session);
+      SessionOptions session_options;
+      {
+        std::lock_guard lock(self->impl_->mutex);  // reloadxml may swap the directory
+        session_options = self->options_.session;
+      }
+      auto connection =
+          std::make_shared<Connection>(*self, self->switch_, std::move(socket), session_options);
       const std::string peer = connection->peer_text();
       bool allowed = false;
       {
@@ -371,6 +376,11 @@ void Server::stop() {
 void Server::set_acl(std::shared_ptr<const acl::AclRegistry> acl) {
   std::lock_guard lock(impl_->mutex);
   impl_->acl = std::move(acl);
+}
+
+void Server::set_directory(std::shared_ptr<const Directory> directory) {
+  std::lock_guard lock(impl_->mutex);
+  options_.session.directory = std::move(directory);
 }
 
 ServerStats Server::stats() const {

@@ -258,12 +258,12 @@ TestServerOptions short_auth_timeout() {
 
 TEST(IntegrationAuthTimeout, IdleClientGetsGoodbyeAndEof) {
   TestServer server(short_auth_timeout());
+  const auto start = Clock::now();  // before connecting: the deadline runs from the accept
   TestClient client(server.port());
   ASSERT_EQ(content_type(client.read_packet()), "auth/request");
-  const auto start = Clock::now();
   EXPECT_EQ(client.read_until_closed(10s), kGoodbye);
   EXPECT_TRUE(client.closed());
-  EXPECT_GE(Clock::now() - start, 200ms);  // the deadline, not an immediate close
+  EXPECT_GE(Clock::now() - start, 250ms);  // the deadline, not an immediate close
 }
 
 TEST(IntegrationAuthTimeout, PartialFirstPacketIsStillTimedOut) {

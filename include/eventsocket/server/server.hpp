@@ -60,6 +60,8 @@ class Server {
 
   // `reloadacl`: later connections are checked against the new lists.
   void set_acl(std::shared_ptr<const acl::AclRegistry> acl);
+  // `reloadxml`: later connections log in against the new user directory.
+  void set_directory(std::shared_ptr<const Directory> directory);
   ServerStats stats() const;
 
  private:

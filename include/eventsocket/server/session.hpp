@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -22,7 +23,9 @@ namespace eventsocket::server {
 
 struct SessionOptions {
   std::string password = "ClueCon";
-  const Directory* directory = nullptr;  // userauth users; none: userauth always fails
+  // userauth users (none: userauth always fails). Shared so that `reloadxml` can swap in a
+  // new directory while sessions that started with the old one keep it.
+  std::shared_ptr<const Directory> directory;
   // Framing limits once authenticated, and the tighter ones before (a stranger may not make
   // us buffer megabytes).
   wire::Limits limits{};
