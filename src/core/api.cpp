@@ -3,9 +3,9 @@
 namespace eventsocket::core {
 
 void ApiRegistry::add(std::string name, std::string description, std::string syntax,
-                      ApiHandler handler) {
+                      ApiHandler handler, ApiSpeed speed) {
   std::lock_guard lock(mutex_);
-  ApiCommand command{name, std::move(description), std::move(syntax), std::move(handler)};
+  ApiCommand command{name, std::move(description), std::move(syntax), std::move(handler), speed};
   commands_.insert_or_assign(std::move(name), std::move(command));
 }
 
@@ -31,6 +31,12 @@ std::optional<ApiCommand> ApiRegistry::find(std::string_view name) const {
 bool ApiRegistry::contains(std::string_view name) const {
   std::lock_guard lock(mutex_);
   return commands_.find(name) != commands_.end();
+}
+
+bool ApiRegistry::may_block(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  auto it = commands_.find(name);
+  return it != commands_.end() && it->second.speed == ApiSpeed::may_block;
 }
 
 std::vector<ApiCommand> ApiRegistry::list() const {

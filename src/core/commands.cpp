@@ -521,7 +521,7 @@ void register_builtin_commands(Switch& sw) {
   api.add("version", "Version", "[short]", version_command);
   api.add("uptime", "Show uptime",
           "[us|ms|s|m|h|d|microseconds|milliseconds|seconds|minutes|hours|days]", uptime_command);
-  api.add("msleep", "Sleep N milliseconds", "<milliseconds>", msleep_command);
+  api.add("msleep", "Sleep N milliseconds", "<milliseconds>", msleep_command, ApiSpeed::may_block);
   api.add("echo", "Echo", "<data>", echo_command);
   api.add("hostname", "Return the system hostname", "", hostname_command);
   api.add("eval", "eval (noop)", "[uuid:<uuid> ]<expression>", eval_command);

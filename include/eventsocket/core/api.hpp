@@ -28,20 +28,28 @@ enum class ApiStatus { success, failure };
 using ApiHandler =
     std::function<ApiStatus(Switch& sw, const ApiRequest& request, std::string& out)>;
 
+// Whether a command can take a while (sleep, wait for a call): such commands run on the
+// worker pool; quick ones run where they are called, saving two thread hand-offs.
+enum class ApiSpeed { quick, may_block };
+
 struct ApiCommand {
   std::string name;
   std::string description;
   std::string syntax;
   ApiHandler handler;
+  ApiSpeed speed = ApiSpeed::quick;
 };
 
 // The registry of API commands. Names are exact and case-sensitive, as in FreeSWITCH.
 class ApiRegistry {
  public:
-  void add(std::string name, std::string description, std::string syntax, ApiHandler handler);
+  void add(std::string name, std::string description, std::string syntax, ApiHandler handler,
+           ApiSpeed speed = ApiSpeed::quick);
   bool remove(std::string_view name);
   std::optional<ApiCommand> find(std::string_view name) const;
   bool contains(std::string_view name) const;
+  // Unknown commands are quick (they only produce the not-found reply).
+  bool may_block(std::string_view name) const;
   // Every command, sorted by name (for `show api` and `help`).
   std::vector<ApiCommand> list() const;
 
