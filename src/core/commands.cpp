@@ -233,6 +233,111 @@ ApiStatus bgapi_command(Switch& sw, const ApiRequest& req, std::string& out) {
 
 ApiStatus module_exists_command(Switch&, const ApiRequest& req, std::string& out);
 
+std::string json_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// `show calls` columns (capture 15): the a-leg's, then the b-leg's, then when the call began.
+std::vector<std::string> calls_columns() {
+  return {"uuid",
+          "direction",
+          "created",
+          "created_epoch",
+          "name",
+          "state",
+          "cid_name",
+          "cid_num",
+          "ip_addr",
+          "dest",
+          "presence_id",
+          "presence_data",
+          "accountcode",
+          "callstate",
+          "callee_name",
+          "callee_num",
+          "callee_direction",
+          "call_uuid",
+          "hostname",
+          "sent_callee_name",
+          "sent_callee_num",
+          "b_uuid",
+          "b_direction",
+          "b_created",
+          "b_created_epoch",
+          "b_name",
+          "b_state",
+          "b_cid_name",
+          "b_cid_num",
+          "b_ip_addr",
+          "b_dest",
+          "b_presence_id",
+          "b_presence_data",
+          "b_accountcode",
+          "b_callstate",
+          "b_callee_name",
+          "b_callee_num",
+          "b_callee_direction",
+          "b_sent_callee_name",
+          "b_sent_callee_num",
+          "call_created_epoch"};
+}
+
+// Maps `show channels` rows onto `show calls` rows; channels that are not bridged leave
+// the b_ columns and call_created_epoch empty.
+std::vector<std::vector<std::string>> calls_rows(
+    const std::vector<std::string>& channel_columns,
+    const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::vector<std::string>> out;
+  const std::vector<std::string> columns = calls_columns();
+  for (const auto& row : rows) {
+    std::vector<std::string> call;
+    for (const std::string& col : columns) {
+      std::string value;
+      for (std::size_t i = 0; i < channel_columns.size(); ++i) {
+        if (channel_columns[i] == col) {
+          value = row[i];
+        }
+      }
+      call.push_back(value);
+    }
+    out.push_back(std::move(call));
+  }
+  return out;
+}
+
 // `show <what> [as json|as xml|count]`. Without channels every list is empty.
 ApiStatus show_command(Switch& sw, const ApiRequest& req, std::string& out) {
   std::string_view rest;
@@ -276,12 +381,66 @@ ApiStatus show_command(Switch& sw, const ApiRequest& req, std::string& out) {
   }
   if (what == "channels" || what == "calls" || what == "detailed_calls" ||
       what == "bridged_calls" || what == "detailed_bridged_calls" || what == "registrations") {
-    if (as_json) {
-      out += "{\"row_count\": 0}\n";
+    // Rows: every channel for `channels` and `calls` (a call pairs bridged legs; until
+    // bridging exists each channel is its own call with empty b_ columns).
+    std::vector<std::string> columns;
+    std::vector<std::vector<std::string>> rows;
+    const bool listed = what == "channels" || what == "calls";
+    if (listed) {
+      const auto channels = sw.channels().list();
+      for (const ChannelPtr& c : channels) {
+        rows.push_back(show_channels_row(*c, sw.origin().hostname));
+      }
+      for (std::string_view col : show_channels_columns()) {
+        columns.emplace_back(col);
+      }
+      if (what == "calls") {
+        rows = calls_rows(columns, rows);
+        columns = calls_columns();
+      }
+    }
+    if (rest.starts_with("count")) {
+      out += "\n" + std::to_string(rows.size()) + " total.\n";
+    } else if (rows.empty()) {
+      if (as_json) {
+        out += "{\"row_count\": 0}\n";
+      } else if (as_xml) {
+        out += "<result row_count=\"0\"/>\n";
+      } else {
+        out += "\n0 total.\n";
+      }
+    } else if (as_json) {
+      out += "{\"row_count\":" + std::to_string(rows.size()) + ",\"rows\":[";
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        out += r == 0 ? "{" : ",{";
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+          out += (i == 0 ? "\"" : ",\"") + columns[i] + "\":\"" + json_escape(rows[r][i]) + "\"";
+        }
+        out += "}";
+      }
+      out += "]}";
     } else if (as_xml) {
-      out += "<result row_count=\"0\"/>\n";
+      out += "<result row_count=\"" + std::to_string(rows.size()) + "\">\n";
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        out += "  <row row_id=\"" + std::to_string(r + 1) + "\">\n";
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+          out += "    <" + columns[i] + ">" + xml_escape(rows[r][i]) + "</" + columns[i] + ">\n";
+        }
+        out += "  </row>\n";
+      }
+      out += "</result>\n";
     } else {
-      out += "\n0 total.\n";
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        out += (i == 0 ? "" : ",") + columns[i];
+      }
+      out += "\n";
+      for (const auto& row : rows) {
+        for (std::size_t i = 0; i < row.size(); ++i) {
+          out += (i == 0 ? "" : ",") + row[i];
+        }
+        out += "\n";
+      }
+      out += "\n" + std::to_string(rows.size()) + " total.\n";
     }
     return ApiStatus::success;
   }
@@ -354,6 +513,47 @@ ApiStatus log_command(Switch& sw, const ApiRequest& req, std::string& out) {
   // FreeSWITCH logs this on the session channel (Text-Channel 3), here without a session.
   sw.logger().log(static_cast<LogLevel>(level), "mod_commands.c", "log_function", 4270, message, {},
                   3);
+  out += "+OK\n";
+  return ApiStatus::success;
+}
+
+ApiStatus uuid_exists_command(Switch& sw, const ApiRequest& req, std::string& out) {
+  out += (!req.args.empty() && sw.channels().find(first_word(req.args))) ? "true" : "false";
+  return ApiStatus::success;
+}
+
+ApiStatus uuid_getvar_command(Switch& sw, const ApiRequest& req, std::string& out) {
+  std::string_view name;
+  const std::string_view uuid = first_word(req.args, &name);
+  name = first_word(name);
+  if (uuid.empty() || name.empty()) {
+    out += "-USAGE: <uuid> <var>\n";
+    return ApiStatus::success;
+  }
+  const ChannelPtr channel = sw.channels().find(uuid);
+  if (!channel) {
+    out += "-ERR No such channel!\n";
+    return ApiStatus::success;
+  }
+  out += channel->variable(name).value_or("_undef_");
+  return ApiStatus::success;
+}
+
+ApiStatus uuid_setvar_command(Switch& sw, const ApiRequest& req, std::string& out) {
+  std::string_view rest;
+  const std::string_view uuid = first_word(req.args, &rest);
+  std::string_view value;
+  const std::string_view name = first_word(rest, &value);
+  if (uuid.empty() || name.empty()) {
+    out += "-USAGE: <uuid> <var> [value]\n";
+    return ApiStatus::success;
+  }
+  const ChannelPtr channel = sw.channels().find(uuid);
+  if (!channel) {
+    out += "-ERR No such channel!\n";
+    return ApiStatus::success;
+  }
+  channel->set_variable(name, value);  // no value unsets, as FreeSWITCH
   out += "+OK\n";
   return ApiStatus::success;
 }
@@ -538,6 +738,9 @@ void register_builtin_commands(Switch& sw) {
   api.add("log", "Log", "<level> <message>", log_command);
   api.add("sofia", "Sofia SIP stack control", "status [profile <name>]", sofia_command);
   api.add("hupall", "hupall", "<cause> [<var> <value>]", hupall_command);
+  api.add("uuid_exists", "Check if a uuid exists", "<uuid>", uuid_exists_command);
+  api.add("uuid_getvar", "Get a variable from a channel", "<uuid> <var>", uuid_getvar_command);
+  api.add("uuid_setvar", "Set a variable", "<uuid> <var> [value]", uuid_setvar_command);
   api.add("load", "Load Module", "<mod_name>", load_command);
   api.add("unload", "Unload Module", "[-f] <mod_name>", unload_command);
 }

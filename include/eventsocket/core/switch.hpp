@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "eventsocket/core/api.hpp"
+#include "eventsocket/core/channel_registry.hpp"
 #include "eventsocket/core/event_bus.hpp"
 #include "eventsocket/core/job_pool.hpp"
 #include "eventsocket/core/log.hpp"
@@ -107,8 +108,10 @@ class Switch {
   Logger& logger() { return logger_; }
 
   std::chrono::microseconds uptime() const;
-  std::uint64_t sessions_since_startup() const { return sessions_since_startup_; }
-  std::uint64_t session_count() const { return 0; }  // channels arrive with the switch core
+  ChannelRegistry& channels() { return channels_; }
+  const ChannelRegistry& channels() const { return channels_; }
+  std::uint64_t sessions_since_startup() const { return channels_.created_total(); }
+  std::uint64_t session_count() const { return channels_.size(); }
   // "0 years, 0 days, 0 hours, 3 minutes, 47 seconds, 44 milliseconds, 510 microseconds"
   std::string uptime_text(bool plural_always) const;
   std::string version_full() const;  // "0.1.0 (eventsocket 0.1.0 64bit)"
@@ -128,10 +131,10 @@ class Switch {
   std::chrono::steady_clock::time_point started_steady_;
   std::chrono::system_clock::time_point started_;
   std::atomic<std::uint64_t> sequence_{0};
-  std::atomic<std::uint64_t> sessions_since_startup_{0};
 
   EventBus bus_;
   ApiRegistry api_;
+  ChannelRegistry channels_;
   JobPool jobs_;
   Logger logger_;
 
