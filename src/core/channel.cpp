@@ -217,16 +217,10 @@ bool event_carries_variables(EventType type) noexcept {
 }
 
 void ChannelData::set_variable(std::string_view name, std::string_view value) {
-  for (auto it = variables_.begin(); it != variables_.end(); ++it) {
-    if (it->first == name) {
-      if (value.empty()) {
-        variables_.erase(it);
-      } else {
-        it->second.assign(value);
-      }
-      return;
-    }
-  }
+  // FreeSWITCH deletes the old value and appends the new one, so setting a variable moves
+  // it to the end, even with the same value (captures 17, 20: call_uuid,
+  // current_application); an empty value only deletes.
+  std::erase_if(variables_, [&](const auto& v) { return v.first == name; });
   if (!value.empty()) {
     variables_.emplace_back(std::string(name), std::string(value));
   }

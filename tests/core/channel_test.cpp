@@ -201,14 +201,16 @@ TEST(ChannelData, RebuildsEveryCapturedChannelEventByteForByte) {
   }
 }
 
-TEST(ChannelData, VariablesKeepFirstSetOrderAndEmptyUnsets) {
+TEST(ChannelData, SettingAVariableMovesItToTheEndAndEmptyUnsets) {
   ChannelData ch;
   ch.set_variable("a", "1");
   ch.set_variable("b", "2");
-  ch.set_variable("a", "3");
+  ch.set_variable("c", "3");
+  ch.set_variable("a", "1");  // same value: still moves to the end (captures 17, 20)
   ch.set_variable("b", "");
-  ASSERT_EQ(ch.variables().size(), 1u);
-  EXPECT_EQ(ch.variable("a"), "3");
+  ASSERT_EQ(ch.variables().size(), 2u);
+  EXPECT_EQ(ch.variables()[0].first, "c");
+  EXPECT_EQ(ch.variables()[1].first, "a");
   EXPECT_FALSE(ch.variable("b"));
 }
 

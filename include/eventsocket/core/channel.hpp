@@ -121,8 +121,9 @@ class ChannelData {
   // `originator` / `originatee` and the other leg's profile, when bridged or originated.
   std::optional<std::pair<std::string, CallerProfile>> other_leg;
 
-  // Channel variables keep the order of their first setting, as FreeSWITCH's list does.
-  void set_variable(std::string_view name, std::string_view value);  // empty value unsets
+  // Setting a variable moves it to the end of the list (FreeSWITCH deletes, then appends);
+  // an empty value unsets it.
+  void set_variable(std::string_view name, std::string_view value);
   std::optional<std::string_view> variable(std::string_view name) const;
   const std::vector<std::pair<std::string, std::string>>& variables() const { return variables_; }
 
