@@ -276,18 +276,27 @@ void Session::begin_close(std::string_view message) {
     std::lock_guard lock(mutex_);
     if (!close_queued_) {
       // Events still queued are discarded, replies are kept (FreeSWITCH's end of session).
-      std::erase_if(queue_, [](const OutItem& item) {
-        return item.event != nullptr || item.bytes.starts_with("Content-Type: log/data");
-      });
-      held_.clear();
-      queued_bytes_ = 0;
-      queued_items_ = 0;
+      discard_locked([](const OutItem& item) { return item.event != nullptr || item.is_log; });
       queue_.push_back({std::move(notice), nullptr});
       close_queued_ = true;
     }
   }
   state_ = State::closing;
   notify();
+}
+
+template <typename Match>
+void Session::discard_locked(Match&& match) {
+  auto drop = [&](const OutItem& item) {
+    if (!match(item)) {
+      return false;
+    }
+    queued_bytes_ -= std::min(queued_bytes_, item.accounted);
+    queued_items_ -= (item.accounted > 0 && queued_items_ > 0) ? 1 : 0;
+    return true;
+  };
+  std::erase_if(queue_, drop);
+  std::erase_if(held_, drop);
 }
 
 void Session::release_held() {
@@ -327,8 +336,7 @@ bool Session::enqueue_locked(OutItem item, std::size_t size, bool is_log) {
     }
     if (++consecutive_drops_ > options_.max_consecutive_drops) {
       // FreeSWITCH's "Killing listener because of too many lost events".
-      std::erase_if(queue_, [](const OutItem& i) { return i.event != nullptr; });
-      held_.clear();
+      discard_locked([](const OutItem& i) { return i.event != nullptr; });
       std::string notice;
       wire::append_disconnect_notice(notice,
                                      is_log ? wire::kLostLogsMessage : wire::kLostEventsMessage);
@@ -342,6 +350,7 @@ bool Session::enqueue_locked(OutItem item, std::size_t size, bool is_log) {
   consecutive_drops_ = 0;
   queued_bytes_ += size;
   ++queued_items_;
+  item.accounted = size;
   if (busy_) {
     held_.push_back(std::move(item));
     return false;
@@ -391,7 +400,7 @@ void Session::offer_log(const core::LogRecord& record) {
     data.text = record.text;
     wire::append_log_data(packet, data);
     const std::size_t size = packet.size();
-    wake = enqueue_locked({std::move(packet), nullptr}, size, true);
+    wake = enqueue_locked({std::move(packet), nullptr, true}, size, true);
   }
   if (wake) {
     notify();
@@ -403,20 +412,17 @@ bool Session::take_output(OutputBatch& batch, std::size_t max_bytes) {
   while (!queue_.empty() && batch.bytes < max_bytes) {
     OutItem& item = queue_.front();
     std::string_view bytes;
+    if (item.accounted > 0) {
+      queued_bytes_ -= std::min(queued_bytes_, item.accounted);
+      queued_items_ -= queued_items_ > 0 ? 1 : 0;
+    }
     if (item.event) {
       bytes = item.event->packet(format_);
       batch.events.push_back(std::move(item.event));
       ++stats_.events_sent;
-      queued_bytes_ -= std::min(queued_bytes_, bytes.size());
-      queued_items_ -= queued_items_ > 0 ? 1 : 0;
     } else {
-      const bool is_log = item.bytes.starts_with("Content-Type: log/data");
       batch.owned.push_back(std::move(item.bytes));
       bytes = batch.owned.back();
-      if (is_log) {
-        queued_bytes_ -= std::min(queued_bytes_, bytes.size());
-        queued_items_ -= queued_items_ > 0 ? 1 : 0;
-      }
     }
     batch.buffers.push_back(bytes);
     batch.bytes += bytes.size();
@@ -688,10 +694,7 @@ void Session::cmd_noevents() {
   std::string text;
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(queue_, [](const OutItem& i) { return i.event != nullptr; });
-    held_.erase(std::remove_if(held_.begin(), held_.end(),
-                               [](const OutItem& i) { return i.event != nullptr; }),
-                held_.end());
+    discard_locked([](const OutItem& i) { return i.event != nullptr; });
     if (rules_.events_enabled) {
       rules_.events_enabled = false;
       rules_.subscription.clear();
@@ -888,9 +891,7 @@ void Session::cmd_nolog() {
   bool was_logging = false;
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(queue_, [](const OutItem& i) {
-      return i.event == nullptr && i.bytes.starts_with("Content-Type: log/data");
-    });
+    discard_locked([](const OutItem& i) { return i.is_log; });
     was_logging = logging_;
     logging_ = false;
   }

@@ -949,6 +949,28 @@ TEST(SessionSlowConsumer, TooManyConsecutiveDropsKillTheListener) {
   EXPECT_EQ(h.session().stats().events_sent, 0u);
 }
 
+TEST(SessionSlowConsumer, DiscardedEventsGiveTheirRoomBack) {
+  // noevents (and a format change before writing) must not leave phantom bytes counted
+  // against the queue, or a long-lived client would eventually drop everything.
+  Harness h(tiny_queue());
+  h.session().feed(cmd("auth ClueCon") + cmd("event xml CUSTOM test::room"));
+  EXPECT_EQ(h.drive(), Kind::idle);
+  for (int i = 0; i < 3; ++i) {
+    h.publish_custom("test::room");
+  }
+  h.session().feed(cmd("noevents") + cmd("event plain CUSTOM test::room"));
+  EXPECT_EQ(h.drive(), Kind::idle);
+  for (int i = 0; i < 3; ++i) {
+    h.publish_custom("test::room");
+  }
+  EXPECT_EQ(h.session().stats().events_dropped, 0u);
+  h.take();  // written in plain although counted as xml: the room must still come back
+  for (int i = 0; i < 3; ++i) {
+    h.publish_custom("test::room");
+  }
+  EXPECT_EQ(h.session().stats().events_dropped, 0u);
+}
+
 TEST(SessionSlowConsumer, ASuccessfulEnqueueResetsTheDropCount) {
   Harness h(tiny_queue());
   h.authenticate();

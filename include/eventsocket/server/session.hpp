@@ -121,7 +121,12 @@ class Session : public core::EventSink {
   struct OutItem {
     std::string bytes;      // a reply, notice or log packet
     event::EventPtr event;  // or an event, serialized in the format current at write time
+    bool is_log = false;
+    std::size_t accounted = 0;  // bytes it counts against max_queued_bytes (events, logs)
   };
+  // Drops queued and held items that match, releasing what they counted.
+  template <typename Match>
+  void discard_locked(Match&& match);
 
   void handle(const wire::MessageView& message, Step& step);
   void handle_authenticated(std::string_view text, const wire::MessageView& message, Step& step);
