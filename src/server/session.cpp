@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 
 #include "eventsocket/core/uuid.hpp"
 #include "eventsocket/event/event_type.hpp"
@@ -9,6 +10,7 @@
 namespace eventsocket::server {
 namespace {
 
+using core::ChannelPtr;
 using event::EventType;
 using wire::istarts_with;
 
@@ -211,9 +213,17 @@ void Session::handle_authenticated(std::string_view text, const wire::MessageVie
   const std::string_view line = wire::strip_at_line_break(text);
   if (istarts_with(text, "filter ")) {
     cmd_filter(line);
-  } else if (istarts_with(text, "myevents ")) {
-    // With a bound channel this block also serves connect, getvar and resume.
-    cmd_myevents(line);
+  } else if (bound_uuid_ && istarts_with(text, "resume")) {
+    cmd_resume();
+  } else if ((bound_uuid_ || istarts_with(text, "myevents ")) &&
+             (istarts_with(text, "getvar") || istarts_with(text, "myevents"))) {
+    // FreeSWITCH's block for bound connections (connect, getvar, myevents); `connect`
+    // arrives with outbound mode.
+    if (istarts_with(text, "getvar")) {
+      cmd_getvar(line);
+    } else {
+      cmd_myevents(line);
+    }
   } else if (istarts_with(text, "divert_events")) {
     cmd_divert_events(line);
   } else if (istarts_with(text, "sendmsg")) {
@@ -707,37 +717,78 @@ void Session::cmd_noevents() {
 }
 
 void Session::cmd_myevents(std::string_view line) {
-  // Inbound: `myevents <uuid> [format]`. No channel exists yet in the core, so every uuid
-  // is unknown: with a format word that is an error, without one the connection listens to
-  // every event that carries a Unique-ID (FreeSWITCH's behaviour for an unknown uuid).
-  std::string_view rest = line.substr(9);
-  const auto [uuid, format_word] = split_first_space(rest);
+  // Inbound: `myevents <uuid> [format]`. A live channel binds the connection to it; an
+  // unknown uuid is an error with a format word, and without one the connection listens to
+  // every event that carries a Unique-ID (FreeSWITCH's behaviour).
   std::string text;
   {
     std::lock_guard lock(mutex_);
     if (myevents_enabled_) {
       text = "-ERR aready enabled.";
-    } else if (format_word) {
-      text = "-ERR invalid uuid";
     } else {
-      (void)uuid;
-      myevents_enabled_ = true;
-      for (EventType type : kMyEventsTypes) {
-        rules_.subscription.enable(type);
+      std::optional<std::string> channel = bound_uuid_;
+      bool valid = true;
+      if (!channel) {
+        const auto [uuid, format_word] = split_first_space(line.size() > 9 ? line.substr(9) : "");
+        if (switch_.channels().find(uuid)) {
+          channel = std::string(uuid);
+          bound_uuid_ = channel;
+          async_ = true;
+        } else if (format_word) {
+          valid = false;
+        }
       }
-      rules_.myevents.active = true;
-      rules_.myevents.channel_uuid.reset();
-      rules_.events_enabled = true;
-      // The format is not changed on inbound connections (the text searched for "xml" or
-      // "json" has already been cut after the uuid).
-      text = "+OK Events Enabled";
+      if (!valid) {
+        text = "-ERR invalid uuid";
+      } else {
+        myevents_enabled_ = true;
+        for (EventType type : kMyEventsTypes) {
+          rules_.subscription.enable(type);
+        }
+        rules_.myevents.active = true;
+        rules_.myevents.channel_uuid = channel;
+        rules_.events_enabled = true;
+        // The format is not changed on inbound connections (the text searched for "xml" or
+        // "json" has already been cut after the uuid).
+        text = "+OK Events Enabled";
+      }
     }
   }
   reply(text);
 }
 
-void Session::cmd_divert_events(std::string_view) {
-  reply("-ERR not controlling a session.");
+void Session::cmd_divert_events(std::string_view line) {
+  if (!bound_uuid_) {
+    reply("-ERR not controlling a session.");
+    return;
+  }
+  const std::string_view value = skip_spaces(line.substr(std::min<std::size_t>(13, line.size())));
+  if (value.empty()) {
+    reply("-ERR missing value.");
+    return;
+  }
+  divert_ = wire::iequals(value, "on");
+  reply(divert_ ? "+OK events diverted" : "+OK events not diverted");
+}
+
+void Session::cmd_getvar(std::string_view line) {
+  // `getvar <name>`: everything after the first space is the name (spaces kept); the raw
+  // value is the reply; unset or empty gives "command not found" (an empty reply).
+  const std::size_t space = line.find(' ');
+  const ChannelPtr channel = bound_uuid_ ? switch_.channels().find(*bound_uuid_) : nullptr;
+  if (space == std::string_view::npos || !channel) {
+    reply(kNotFound);
+    return;
+  }
+  reply(channel->variable(line.substr(space + 1)).value_or(""));
+}
+
+void Session::cmd_resume() {
+  resume_ = true;
+  if (const ChannelPtr channel = switch_.channels().find(*bound_uuid_)) {
+    channel->set_variable("socket_resume", "true");
+  }
+  reply("+OK");
 }
 
 void Session::cmd_sendmsg(std::string_view line, const wire::MessageView& message) {
@@ -898,12 +949,30 @@ void Session::cmd_nolog() {
   reply(was_logging ? "+OK no longer logging" : "-ERR not loging");
 }
 
-void Session::cmd_linger(std::string_view) {
-  reply("-ERR not controlling a session");
+void Session::cmd_linger(std::string_view text) {
+  if (!bound_uuid_) {
+    reply("-ERR not controlling a session");
+    return;
+  }
+  // Not stripped: a space as the 7th byte and any 8th byte give atoi of the rest
+  // (`linger abc` -> 0); otherwise linger forever.
+  linger_ = true;
+  if (text.size() > 7 && text[6] == ' ') {
+    linger_seconds_ = std::atoi(std::string(text.substr(7)).c_str());
+    reply("+OK will linger " + std::to_string(linger_seconds_) + " seconds");
+  } else {
+    linger_seconds_ = -1;
+    reply("+OK will linger");
+  }
 }
 
 void Session::cmd_nolinger() {
-  reply("-ERR not controlling a session");
+  if (!bound_uuid_) {
+    reply("-ERR not controlling a session");
+    return;
+  }
+  linger_ = false;
+  reply("+OK will not linger");
 }
 
 }  // namespace eventsocket::server

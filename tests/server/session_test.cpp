@@ -992,3 +992,73 @@ TEST(SessionSlowConsumer, ASuccessfulEnqueueResetsTheDropCount) {
 
 }  // namespace
 }  // namespace eventsocket::server
+
+// ---------------------------------------------------------------- a bound connection
+
+namespace eventsocket::server {
+namespace {
+
+class BoundSession : public ::testing::Test {
+ protected:
+  BoundSession() {
+    core::ChannelData d;
+    d.uuid = kUuid;
+    d.name = "loopback/9196-a";
+    d.set_variable("channel_name", "loopback/9196-a");
+    d.set_variable("spaced", "a b  c");
+    h_.sw().channels().add(d);
+    h_.session().feed(cmd("auth ClueCon"));
+    h_.drive();
+    h_.take();
+  }
+  std::string run(const std::string& command) {
+    h_.session().feed(command);
+    h_.drive();
+    return h_.take();
+  }
+  static constexpr const char* kUuid = "0e0f8b05-060c-4546-8bf7-0a8647e9ef44";
+  Harness h_;
+};
+
+TEST_F(BoundSession, MyeventsWithALiveChannelBindsTheConnection) {
+  // Before binding, the channel commands answer as for an unbound connection.
+  EXPECT_EQ(run(cmd("linger")), reply("-ERR not controlling a session"));
+  EXPECT_EQ(run(cmd("getvar channel_name")), reply("-ERR command not found"));
+  EXPECT_EQ(run(cmd(std::string("myevents ") + kUuid + " json")), reply("+OK Events Enabled"));
+  EXPECT_EQ(run(cmd("getvar channel_name")), reply("loopback/9196-a"));
+  EXPECT_EQ(run(cmd("getvar spaced")), reply("a b  c"));
+  EXPECT_EQ(run(cmd("getvar unset_variable")), reply("-ERR command not found"));
+  EXPECT_EQ(run(cmd("getvar")), reply("-ERR command not found"));
+  EXPECT_EQ(run(cmd("myevents")), reply("-ERR aready enabled."));
+}
+
+TEST_F(BoundSession, LingerNolingerDivertAndResume) {
+  ASSERT_EQ(run(cmd(std::string("myevents ") + kUuid)), reply("+OK Events Enabled"));
+  EXPECT_EQ(run(cmd("linger 10")), reply("+OK will linger 10 seconds"));
+  EXPECT_EQ(run(cmd("linger abc")), reply("+OK will linger 0 seconds"));
+  EXPECT_EQ(run(cmd("linger")), reply("+OK will linger"));
+  EXPECT_EQ(run(cmd("nolinger")), reply("+OK will not linger"));
+  EXPECT_EQ(run(cmd("divert_events")), reply("-ERR missing value."));
+  EXPECT_EQ(run(cmd("divert_events ON")), reply("+OK events diverted"));
+  EXPECT_EQ(run(cmd("divert_events off")), reply("+OK events not diverted"));
+  EXPECT_EQ(run(cmd("resume")), reply("+OK"));
+  EXPECT_EQ(h_.sw().channels().find(kUuid)->variable("socket_resume"), "true");
+}
+
+TEST_F(BoundSession, BoundMyeventsDeliversOnlyThatChannelsEvents) {
+  ASSERT_EQ(run(cmd(std::string("myevents ") + kUuid)), reply("+OK Events Enabled"));
+  event::Event mine(event::EventType::CHANNEL_ANSWER);
+  mine.add_header("Event-Name", "CHANNEL_ANSWER");
+  mine.add_header("Unique-ID", kUuid);
+  event::Event other(event::EventType::CHANNEL_ANSWER);
+  other.add_header("Event-Name", "CHANNEL_ANSWER");
+  other.add_header("Unique-ID", "11111111-2222-3333-4444-555555555555");
+  h_.sw().publish(other);
+  h_.sw().publish(mine);
+  const std::string out = h_.take();
+  EXPECT_NE(out.find(kUuid), std::string::npos);
+  EXPECT_EQ(out.find("11111111-2222-3333-4444-555555555555"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace eventsocket::server

@@ -146,6 +146,8 @@ class Session : public core::EventSink {
   void cmd_noevents();
   void cmd_myevents(std::string_view line);
   void cmd_divert_events(std::string_view line);
+  void cmd_getvar(std::string_view line);
+  void cmd_resume();
   void cmd_sendmsg(std::string_view line, const wire::MessageView& message);
   void cmd_sendevent(std::string_view line, const wire::MessageView& message);
   void cmd_api(std::string_view line, const wire::MessageView& message, Step& step);
@@ -173,6 +175,15 @@ class Session : public core::EventSink {
   bool restricted_api_ = false;
   std::set<std::string, std::less<>> allowed_api_;
   bool log_allowed_ = true;
+
+  // The channel this connection controls (inbound after `myevents <uuid>` of a live
+  // channel). Its hangup handling (close or linger) arrives with the switch core's call flow.
+  std::optional<std::string> bound_uuid_;
+  bool async_ = false;
+  bool linger_ = false;
+  int linger_seconds_ = -1;  // -1: forever
+  bool divert_ = false;
+  bool resume_ = false;
 
   // Guarded by mutex_: touched by publishers on other threads.
   mutable std::mutex mutex_;
