@@ -2,6 +2,15 @@
 
 namespace eventsocket::core {
 
+std::string_view strip_api_whitespace(std::string_view text) noexcept {
+  constexpr std::string_view kSpace = " \t\r\n\v";
+  const std::size_t begin = text.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) {
+    return {};
+  }
+  return text.substr(begin, text.find_last_not_of(kSpace) - begin + 1);
+}
+
 void ApiRegistry::add(std::string name, std::string description, std::string syntax,
                       ApiHandler handler, ApiSpeed speed) {
   std::lock_guard lock(mutex_);
@@ -35,7 +44,7 @@ bool ApiRegistry::contains(std::string_view name) const {
 
 bool ApiRegistry::may_block(std::string_view name) const {
   std::lock_guard lock(mutex_);
-  auto it = commands_.find(name);
+  auto it = commands_.find(strip_api_whitespace(name));
   return it != commands_.end() && it->second.speed == ApiSpeed::may_block;
 }
 

@@ -19,15 +19,6 @@ std::string machine_hostname() {
   return name;
 }
 
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n\v";
-  const std::size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) {
-    return {};
-  }
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
-}
-
 }  // namespace
 
 // Percentage of CPU time the machine spent idle since the previous sample (/proc/stat).
@@ -125,8 +116,8 @@ std::vector<std::string> Switch::custom_subclasses() const {
 
 ApiResult Switch::execute_api(std::string_view command, std::string_view args,
                               std::string_view session_uuid) {
-  command = trim(command);
-  args = trim(args);
+  command = strip_api_whitespace(command);
+  args = strip_api_whitespace(args);
   ApiResult result;
   if (auto found = api_.find(command)) {
     const ApiRequest request{command, args, session_uuid};

@@ -10,16 +10,6 @@ namespace eventsocket::server {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-// The command name as the API executor sees it (surrounding whitespace removed).
-std::string_view trim_name(std::string_view name) {
-  constexpr std::string_view kSpace = " \t\r\n\v";
-  const std::size_t begin = name.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) {
-    return {};
-  }
-  return name.substr(begin, name.find_last_not_of(kSpace) - begin + 1);
-}
-
 // Completion of a detached coroutine: an exception escaping one is a bug; say so loudly.
 auto report_exceptions(core::Logger& log, const char* what) {
   return [&log, what](std::exception_ptr error) {
@@ -150,7 +140,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (step.kind == Session::Step::Kind::close) {
         co_return false;
       }
-      if (!switch_.api().may_block(trim_name(step.api.command))) {
+      if (!switch_.api().may_block(step.api.command)) {
         // Quick commands run here: two thread hand-offs would cost more than the command.
         session_.complete_api(step.api, switch_.execute_api(step.api.command, step.api.args));
         continue;

@@ -28,6 +28,10 @@ enum class ApiStatus { success, failure };
 using ApiHandler =
     std::function<ApiStatus(Switch& sw, const ApiRequest& request, std::string& out)>;
 
+// FreeSWITCH's switch_strip_whitespace as switch_api_execute applies it to command names and
+// arguments: leading and trailing space, TAB, CR, LF and VT are removed.
+std::string_view strip_api_whitespace(std::string_view text) noexcept;
+
 // Whether a command can take a while (sleep, wait for a call): such commands run on the
 // worker pool; quick ones run where they are called, saving two thread hand-offs.
 enum class ApiSpeed { quick, may_block };
@@ -48,7 +52,8 @@ class ApiRegistry {
   bool remove(std::string_view name);
   std::optional<ApiCommand> find(std::string_view name) const;
   bool contains(std::string_view name) const;
-  // Unknown commands are quick (they only produce the not-found reply).
+  // Unknown commands are quick (they only produce the not-found reply). The name is
+  // stripped first, as the executor will strip it.
   bool may_block(std::string_view name) const;
   // Every command, sorted by name (for `show api` and `help`).
   std::vector<ApiCommand> list() const;
