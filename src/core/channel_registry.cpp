@@ -40,6 +40,11 @@ std::pair<std::string, std::string> Channel::application() const {
   return {application_, application_data_};
 }
 
+void Channel::add_event_headers(event::Event& event) const {
+  std::lock_guard lock(mutex_);
+  data_.add_event_headers(event);
+}
+
 Channel::Listing Channel::listing() const {
   std::lock_guard lock(mutex_);
   return listing_;

@@ -558,11 +558,6 @@ ApiStatus uuid_setvar_command(Switch& sw, const ApiRequest& req, std::string& ou
   return ApiStatus::success;
 }
 
-ApiStatus hupall_command(Switch&, const ApiRequest&, std::string& out) {
-  out += "+OK hangup all channels with cause MANAGER_REQUEST\n";
-  return ApiStatus::success;
-}
-
 // The modules eventsocket provides itself, under FreeSWITCH's names.
 constexpr std::string_view kModules[] = {"mod_event_socket", "mod_commands", "mod_dptools",
                                          "mod_dialplan_xml", "mod_loopback", "mod_sofia",
@@ -737,7 +732,6 @@ void register_builtin_commands(Switch& sw) {
           fsctl_command);
   api.add("log", "Log", "<level> <message>", log_command);
   api.add("sofia", "Sofia SIP stack control", "status [profile <name>]", sofia_command);
-  api.add("hupall", "hupall", "<cause> [<var> <value>]", hupall_command);
   api.add("uuid_exists", "Check if a uuid exists", "<uuid>", uuid_exists_command);
   api.add("uuid_getvar", "Get a variable from a channel", "<uuid> <var>", uuid_getvar_command);
   api.add("uuid_setvar", "Set a variable", "<uuid> <var> [value]", uuid_setvar_command);

@@ -57,6 +57,9 @@ Switch::Switch(SwitchOptions options)
   globals_["domain"] = origin_.ipv4;
   globals_["core_uuid"] = origin_.core_uuid;
   register_builtin_commands(*this);
+  calls_ = std::make_unique<CallEngine>(*this);
+  register_builtin_applications(*calls_);
+  register_call_commands(*this);
 }
 
 Switch::~Switch() {
@@ -81,6 +84,7 @@ void Switch::stop() {
   if (timer_thread_.joinable()) {
     timer_thread_.join();
   }
+  calls_->shutdown();
   jobs_.stop();
 }
 

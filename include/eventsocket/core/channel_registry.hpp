@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,6 +61,54 @@ class Channel {
     change(listing_);
   }
 
+  // Appends the channel's headers (ChannelData::add_event_headers) under its lock, so an
+  // event shows one consistent moment without copying the data.
+  void add_event_headers(event::Event& event) const;
+
+  // What other threads ask of the channel's own thread (FreeSWITCH's session message queue
+  // and flags). Changed with control(), which wakes the channel's thread.
+  struct QueuedApplication {
+    std::string application;
+    std::string data;
+    std::string event_uuid;  // sendmsg's Event-UUID: the Application-UUID of its events
+    int loops = 1;
+  };
+  struct Control {
+    bool hangup = false;                  // the channel is being hung up (CHANNEL_HANGUP was fired)
+    bool interrupt = false;               // uuid_break: stop the current media application
+    bool leave = false;                   // leave the running application (transfer, park, bridge)
+    std::deque<QueuedApplication> queue;  // sendmsg execute, uuid_broadcast
+    // The dialplan actions (application, data) still to run in CS_EXECUTE.
+    std::deque<std::pair<std::string, std::string>> extension;
+    std::string partner;         // the loopback twin or the bridged leg
+    std::string bridge_request;  // uuid_bridge: the leg to bridge with
+    bool bridged = false;
+    bool held = false;
+    std::string dtmf;      // digits received and not yet consumed
+    std::string last_app;  // the application started last, for the CDR (last_app, last_arg)
+    std::string last_arg;
+  };
+  template <typename Change>
+  auto control(Change&& change) {
+    std::unique_lock lock(mutex_);
+    struct Notify {
+      std::condition_variable& cv;
+      ~Notify() { cv.notify_all(); }
+    } notify{wake_};
+    return change(control_, data_);
+  }
+  // Waits until `ready(control, data)` holds or the deadline passes; returns ready's value.
+  template <typename Ready>
+  bool wait_until(std::chrono::steady_clock::time_point deadline, Ready&& ready) {
+    std::unique_lock lock(mutex_);
+    return wake_.wait_until(lock, deadline, [&] { return ready(control_, data_); });
+  }
+  template <typename Ready>
+  void wait(Ready&& ready) {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] { return ready(control_, data_); });
+  }
+
  private:
   const std::string uuid_;
   const std::chrono::system_clock::time_point created_;
@@ -68,6 +118,8 @@ class Channel {
   std::string application_;
   std::string application_data_;
   Listing listing_;
+  Control control_;
+  std::condition_variable wake_;
 };
 
 using ChannelPtr = std::shared_ptr<Channel>;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "eventsocket/core/api.hpp"
+#include "eventsocket/core/calls.hpp"
 #include "eventsocket/core/channel_registry.hpp"
 #include "eventsocket/core/event_bus.hpp"
 #include "eventsocket/core/job_pool.hpp"
@@ -110,6 +111,8 @@ class Switch {
   std::chrono::microseconds uptime() const;
   ChannelRegistry& channels() { return channels_; }
   const ChannelRegistry& channels() const { return channels_; }
+  // Calls: endpoints, dialplan, applications, the channel state machine.
+  CallEngine& calls() { return *calls_; }
   std::uint64_t sessions_since_startup() const { return channels_.created_total(); }
   std::uint64_t session_count() const { return channels_.size(); }
   // "0 years, 0 days, 0 hours, 3 minutes, 47 seconds, 44 milliseconds, 510 microseconds"
@@ -147,6 +150,8 @@ class Switch {
   bool stopping_ = false;
   std::thread timer_thread_;
   IdleMeter idle_meter_;
+  // Last, so it is destroyed first: its channel threads use everything above.
+  std::unique_ptr<CallEngine> calls_;
 };
 
 // Registers the built-in API commands (status, version, echo, ...).
