@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "eventsocket/acl/acl.hpp"
+#include "eventsocket/core/call_conf.hpp"
 #include "eventsocket/core/switch.hpp"
 #include "eventsocket/server/config.hpp"
 #include "eventsocket/server/server.hpp"
@@ -143,7 +144,31 @@ int main(int argc, char** argv) {
   if (!app.get_option("--log-level")->count() && ss.loglevel) {
     log_level = *ss.loglevel;
   }
+  std::string call_error;
+  const auto sofia =
+      core::load_sofia_conf(conf_dir.empty() ? fs::path() : fs::path(conf_dir), call_error);
+  if (!sofia) {
+    std::cerr << "eventsocketd: " << call_error << "\n";
+    return 2;
+  }
+  if (!conf_dir.empty()) {
+    switch_options.sip_profiles = sofia->profiles;
+  }
   core::Switch sw(switch_options);
+  if (!conf_dir.empty() && !core::configure_calls(sw, conf_dir, *sofia, call_error)) {
+    std::cerr << "eventsocketd: " << call_error << "\n";
+    return 2;
+  }
+  // user/<name>@<domain> calls the directory's user at the simulated SIP profile.
+  sw.calls().set_user_resolver(
+      [directory = loaded.directory, &sw](std::string_view user, std::string_view domain) {
+        if (!directory->find(user, domain)) {
+          return std::string();
+        }
+        const auto& profiles = sw.options().sip_profiles;
+        const std::string profile = profiles.empty() ? "internal" : profiles.front().name;
+        return "sofia/" + profile + "/" + std::string(user) + "@" + std::string(domain);
+      });
   if (auto level = core::parse_log_level(log_level); level && *level >= 0 && *level <= 7) {
     sw.logger().set_console_level(static_cast<core::LogLevel>(*level));
   } else {

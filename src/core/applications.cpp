@@ -210,9 +210,7 @@ void register_builtin_applications(CallEngine& engine) {
         }
       });
   e.register_application("hangup", "Hangup the call", [](CallContext& call, std::string_view data) {
-    constexpr event::CallSite kSite{"mod_dptools.c", "hangup_function", 1336};
-    call.engine().hangup(call.channel(), data.empty() ? "NORMAL_CLEARING" : cause_from(data),
-                         kSite);
+    call.engine().hangup(call.channel(), data.empty() ? "NORMAL_CLEARING" : cause_from(data));
   });
   e.register_application("park", "Park", [](CallContext& call, std::string_view) {
     call.engine().park_here(call.channel());
@@ -337,7 +335,6 @@ void register_builtin_applications(CallEngine& engine) {
                            call.engine().transfer(call.uuid(), dest, plan, first_word(context));
                          });
   e.register_application("bridge", "Bridge Audio", [](CallContext& call, std::string_view data) {
-    constexpr event::CallSite kSite{"mod_dptools.c", "audio_bridge_function", 3500};
     const std::string cause = call.engine().bridge_out(call.channel(), trim(data));
     if (cause.empty()) {
       return;
@@ -346,7 +343,7 @@ void register_builtin_applications(CallEngine& engine) {
     const std::string cont = call.variable("continue_on_fail").value_or("");
     const bool carry_on = cont == "true" || cont.find(cause) != std::string::npos;
     if (!carry_on) {
-      call.engine().hangup(call.channel(), cause, kSite);
+      call.engine().hangup(call.channel(), cause);
     }
   });
   e.register_application("_uuid_bridge", "Bridge to a live channel (uuid_bridge)",

@@ -9,8 +9,6 @@
 namespace eventsocket::core {
 namespace {
 
-constexpr event::CallSite kApiHangup{"mod_commands.c", "kill_function", 5217};
-
 std::vector<std::string> args_of(std::string_view text) {
   return split_api_args(text, ' ');
 }
@@ -88,10 +86,18 @@ ApiStatus uuid_kill_command(Switch& sw, const ApiRequest& req, std::string& out)
   if (a.empty())
     return usage(out, "<uuid> [cause]");
   ChannelPtr channel = sw.channels().find(a[0]);
-  if (!channel)
+  bool hanging_up = false;
+  if (channel) {
+    channel->control([&](Channel::Control& c, ChannelData&) {
+      hanging_up = c.hangup;
+      return 0;
+    });
+  }
+  // A channel already on its way out is gone for uuid_kill (capture 15: the second kill).
+  if (!channel || hanging_up)
     return no_channel(out);
   const std::string cause = a.size() > 1 ? cause_from(a[1], "NORMAL_CLEARING") : "NORMAL_CLEARING";
-  sw.calls().hangup(channel, cause, kApiHangup);
+  sw.calls().hangup(channel, cause);
   out += "+OK\n";
   return ApiStatus::success;
 }
@@ -342,7 +348,7 @@ ApiStatus hupall_command(Switch& sw, const ApiRequest& req, std::string& out) {
     if (!var.empty() && channel->variable(var).value_or("") != value) {
       continue;
     }
-    sw.calls().hangup(channel, cause, kApiHangup);
+    sw.calls().hangup(channel, cause);
   }
   if (var.empty()) {
     out += "+OK hangup all channels with cause " + cause + "\n";

@@ -178,7 +178,7 @@ void CallEngine::shutdown() {
     impl_->shutting_down = true;
   }
   for (const ChannelPtr& c : switch_.channels().list()) {
-    hangup(c, "SYSTEM_SHUTDOWN", kHangup);
+    hangup(c, "SYSTEM_SHUTDOWN");
   }
   {
     std::unique_lock lock(impl_->threads_mutex);
@@ -317,6 +317,8 @@ void CallEngine::Impl::mark_answered(const ChannelPtr& channel) {
     if (d.answer_state != "answered" && d.answer_state != "hangup" && !c.hangup) {
       d.answer_state = "answered";
       d.caller.answered = now_us();
+      // Set with the answer itself, so whoever waits for the answer finds it in place.
+      d.set_variable("endpoint_disposition", "ANSWER");
       changed = true;
       partner = c.partner;
     }
@@ -327,7 +329,6 @@ void CallEngine::Impl::mark_answered(const ChannelPtr& channel) {
   }
   set_call_state(channel, CallState::ACTIVE);
   engine.fire(channel, EventType::CHANNEL_ANSWER, kAnswered);
-  channel->set_variable("endpoint_disposition", "ANSWER");
   // A loopback leg answering answers its twin: the call is up end to end.
   if (!partner.empty()) {
     if (ChannelPtr twin = engine.core().channels().find(partner)) {
@@ -351,8 +352,7 @@ bool CallEngine::answer(const ChannelPtr& channel) {
   return true;
 }
 
-bool CallEngine::hangup(const ChannelPtr& channel, std::string_view cause,
-                        const event::CallSite& site) {
+bool CallEngine::hangup(const ChannelPtr& channel, std::string_view cause) {
   std::string cause_name(cause);
   if (!hangup_cause_by_name(cause_name)) {
     cause_name = "NORMAL_CLEARING";
@@ -361,9 +361,10 @@ bool CallEngine::hangup(const ChannelPtr& channel, std::string_view cause,
   std::string partner;
   bool bridged = false;
   bool bridge_originator = false;
-  // CHANNEL_HANGUP is built under the channel's lock, so no other event of the channel can
-  // show it half hung up.
-  std::optional<event::Event> e;
+  // CHANNEL_HANGUP is built and published under the channel's lock: the channel's thread,
+  // woken by the hangup, cannot publish anything about it (CHANNEL_UNPARK, ...) before it.
+  // Lock order: channel, then the bus and the sessions (which never take a channel lock
+  // while holding their own).
   channel->control([&](Channel::Control& c, ChannelData& d) {
     if (c.hangup) {
       return 0;
@@ -376,14 +377,14 @@ bool CallEngine::hangup(const ChannelPtr& channel, std::string_view cause,
     d.state = ChannelState::CS_HANGUP;
     d.answer_state = "hangup";
     d.hangup_cause = cause_name;
-    e.emplace(switch_.make_event(EventType::CHANNEL_HANGUP, site));
-    d.add_event_headers(*e);
+    event::Event e = switch_.make_event(EventType::CHANNEL_HANGUP, kHangup);
+    d.add_event_headers(e);
+    switch_.publish(std::move(e));
     return 0;
   });
   if (!first) {
     return false;
   }
-  switch_.publish(std::move(*e));
   // The other leg of a loopback pair goes down with this one. In a bridge, the called leg
   // goes down with its caller, while a caller whose called leg hangs up leaves the bridge
   // application and carries on with its dialplan.
@@ -395,7 +396,7 @@ bool CallEngine::hangup(const ChannelPtr& channel, std::string_view cause,
           return 0;
         });
       } else {
-        hangup(other, cause_name, kHangup);
+        hangup(other, cause_name);
       }
     }
   }
@@ -404,7 +405,7 @@ bool CallEngine::hangup(const ChannelPtr& channel, std::string_view cause,
 
 bool CallEngine::hangup(std::string_view uuid, std::string_view cause) {
   ChannelPtr channel = switch_.channels().find(uuid);
-  return channel && hangup(channel, cause, kHangup);
+  return channel && hangup(channel, cause);
 }
 
 bool CallEngine::queue_application(std::string_view uuid, Channel::QueuedApplication app) {
@@ -544,6 +545,7 @@ void CallEngine::Impl::start_leg(ChannelPtr channel, LegPlan plan) {
   std::thread([this, channel = std::move(channel), plan = std::move(plan)] {
     run_leg(channel, plan);
     engine.core().channels().remove(channel->uuid());
+    engine.cancel_scheduled(channel->uuid());
     std::lock_guard lock(threads_mutex);
     if (--threads == 0) {
       threads_done.notify_all();
@@ -698,7 +700,7 @@ void CallEngine::Impl::run_routing(const ChannelPtr& channel, const LegPlan& pla
     engine.core().logger().log(LogLevel::info, "mod_dialplan_xml.c", "dialplan_hunt", 637,
                                "No Route, Aborting [" + data.caller.destination_number + "]",
                                channel->uuid());
-    engine.hangup(channel, "NO_ROUTE_DESTINATION", kHangup);
+    engine.hangup(channel, "NO_ROUTE_DESTINATION");
     return;
   }
   channel->control([&](Channel::Control& c, ChannelData& d) {
@@ -732,8 +734,21 @@ void CallEngine::Impl::run_consume_media(const ChannelPtr& channel, const LegPla
     if (!channel->wait_until(Clock::now() + party.ring, left)) {
       if (party.outcome == "answer") {
         mark_answered(channel);
+        // What the far end does once up: hang up after a while, send digits.
+        CallEngine* eng = &engine;
+        const std::string uuid = channel->uuid();
+        const auto now = std::chrono::system_clock::now();
+        if (party.hangup_after.count() > 0) {
+          engine.schedule(now + party.hangup_after, uuid,
+                          [eng, uuid] { eng->hangup(uuid, "NORMAL_CLEARING"); });
+        }
+        if (!party.dtmf.empty()) {
+          const std::string digits = party.dtmf;
+          engine.schedule(now + std::chrono::milliseconds(100), uuid,
+                          [eng, uuid, digits] { eng->receive_dtmf(uuid, digits); });
+        }
       } else if (party.outcome != "NO_ANSWER") {
-        engine.hangup(channel, party.outcome, kHangup);
+        engine.hangup(channel, party.outcome);
       }
     }
   }
@@ -858,7 +873,7 @@ void CallEngine::Impl::run_execute(const ChannelPtr& channel, std::string&, std:
       break;
     }
     if (!engine.execute(channel, next->first, next->second)) {
-      engine.hangup(channel, "DESTINATION_OUT_OF_ORDER", kHangup);
+      engine.hangup(channel, "DESTINATION_OUT_OF_ORDER");
       return;
     }
   }
@@ -869,7 +884,7 @@ void CallEngine::Impl::run_execute(const ChannelPtr& channel, std::string&, std:
     return 0;
   });
   if (done) {
-    engine.hangup(channel, "NORMAL_CLEARING", kHangup);
+    engine.hangup(channel, "NORMAL_CLEARING");
   }
 }
 
@@ -1164,6 +1179,7 @@ ChannelPtr CallEngine::Impl::create_leg(const ChannelPtr& originator,
   }
 
   ChannelPtr b_leg;
+  std::optional<ChannelData> b_data;
   LegPlan b_plan;
   if (plan.endpoint == Endpoint::loopback_a) {
     const std::string b_uuid = make_uuid();
@@ -1199,8 +1215,18 @@ ChannelPtr CallEngine::Impl::create_leg(const ChannelPtr& originator,
     b.set_variable("origination_uuid", uuid);
     b.set_variable("other_loopback_leg_uuid", uuid);
     b.set_variable("loopback_leg", "B");
-    b_leg = sw.channels().add(std::move(b));
+    b_data = std::move(b);
+  }
+  // The a-leg is listed first (show channels), then its twin.
+  ChannelPtr channel = sw.channels().add(std::move(data));
+  if (!channel) {
+    cause = "INVALID_NUMBER_FORMAT";
+    return nullptr;
+  }
+  if (b_data) {
+    b_leg = sw.channels().add(std::move(*b_data));
     if (!b_leg) {
+      sw.channels().remove(uuid);
       cause = "NORMAL_TEMPORARY_FAILURE";
       return nullptr;
     }
@@ -1209,15 +1235,6 @@ ChannelPtr CallEngine::Impl::create_leg(const ChannelPtr& originator,
       c.partner = uuid;
       return 0;
     });
-  }
-  ChannelPtr channel = sw.channels().add(std::move(data));
-  if (!channel) {
-    if (b_leg)
-      sw.channels().remove(b_leg->uuid());
-    cause = "INVALID_NUMBER_FORMAT";
-    return nullptr;
-  }
-  if (b_leg) {
     channel->control([&](Channel::Control& c, ChannelData&) {
       c.partner = b_leg->uuid();
       return 0;
@@ -1300,8 +1317,7 @@ ChannelPtr CallEngine::Impl::dial(const ChannelPtr& originator, const OriginateR
     for (const ChannelPtr& leg : legs) {
       if (leg != winner) {
         const bool timed_out = !winner && Clock::now() >= deadline;
-        engine.hangup(leg, winner ? "LOSE_RACE" : (timed_out ? "NO_ANSWER" : "ORIGINATOR_CANCEL"),
-                      kHangup);
+        engine.hangup(leg, winner ? "LOSE_RACE" : (timed_out ? "NO_ANSWER" : "ORIGINATOR_CANCEL"));
       }
     }
     if (winner) {
@@ -1354,13 +1370,6 @@ OriginateResult CallEngine::originate(const OriginateRequest& request) {
 }
 
 // --- bridges ---------------------------------------------------------------------------------
-
-namespace {
-
-constexpr event::CallSite kBridgeHangup{"switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge",
-                                        1875};
-
-}  // namespace
 
 // Joins the calling leg `a` (running the bridge) with the answered leg `b` until one of them
 // hangs up.
@@ -1417,10 +1426,10 @@ static void run_bridge(CallEngine& engine, const ChannelPtr& a, const ChannelPtr
   if (a_up) {
     const auto after = a->variable("hangup_after_bridge");
     if (after && (*after == "true" || *after == "yes" || *after == "1")) {
-      engine.hangup(a, "NORMAL_CLEARING", kBridgeHangup);
+      engine.hangup(a, "NORMAL_CLEARING");
     }
   } else {
-    engine.hangup(b, a->snapshot().hangup_cause.value_or("NORMAL_CLEARING"), kBridgeHangup);
+    engine.hangup(b, a->snapshot().hangup_cause.value_or("NORMAL_CLEARING"));
   }
 }
 

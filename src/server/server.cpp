@@ -173,8 +173,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     for (;;) {
       batch.clear();
       if (!session_.take_output(batch)) {
-        wake_.expires_at(asio::steady_timer::time_point::max());
+        // Idle; a lingering connection also wakes when its linger time is over.
+        const auto linger_end = session_.linger_deadline();
+        wake_.expires_at(linger_end ? *linger_end : asio::steady_timer::time_point::max());
         co_await wake_.async_wait(use_tuple);
+        if (linger_end && std::chrono::steady_clock::now() >= *linger_end) {
+          session_.on_linger_expired();
+        }
         continue;
       }
       if (!batch.buffers.empty()) {

@@ -374,13 +374,40 @@ void Session::offer(const event::EventPtr& event) {
   bool killed = false;
   {
     std::lock_guard lock(mutex_);
-    if (!rules_.should_deliver(event->event())) {
-      return;
+    const event::Event& ev = event->event();
+    // Events about the bound channel decide when this connection ends (PROTOCOL.md §8).
+    const bool of_bound = !watch_uuid_.empty() && ev.header("Unique-ID") == watch_uuid_;
+    if (of_bound && watch_complete_) {
+      return;  // after its HANGUP_COMPLETE (FreeSWITCH never sends the CHANNEL_DESTROY)
     }
-    const bool was_closing = close_queued_;
-    const std::size_t size = event->packet(format_).size();
-    wake = enqueue_locked({std::string(), event}, size, false);
-    killed = !was_closing && close_queued_;
+    if (rules_.should_deliver(ev)) {
+      const bool was_closing = close_queued_;
+      const std::size_t size = event->packet(format_).size();
+      wake = enqueue_locked({std::string(), event}, size, false);
+      killed = !was_closing && close_queued_;
+    }
+    if (of_bound && !close_queued_) {
+      if (ev.type() == EventType::CHANNEL_HANGUP && !watch_hungup_) {
+        watch_hungup_ = true;
+        std::string notice;
+        if (watch_linger_) {
+          // Lingering: the rest of the call's events still come, the end after the time.
+          wire::append_linger_notice(notice, watch_uuid_, ev.header_or_empty("Channel-Name"),
+                                     watch_linger_seconds_);
+          if (watch_linger_seconds_ >= 0) {
+            linger_deadline_ =
+                std::chrono::steady_clock::now() + std::chrono::seconds(watch_linger_seconds_);
+          }
+        } else {
+          wire::append_bound_disconnect_notice(notice, watch_uuid_);
+          close_queued_ = true;
+        }
+        push_notice_locked(std::move(notice));
+        wake = !busy_;
+      } else if (ev.type() == EventType::CHANNEL_HANGUP_COMPLETE) {
+        watch_complete_ = true;
+      }
+    }
   }
   if (killed) {
     // Logged outside the lock: the logger feeds log lines back into sessions.
@@ -438,7 +465,7 @@ bool Session::take_output(OutputBatch& batch, std::size_t max_bytes) {
     batch.bytes += bytes.size();
     queue_.pop_front();
   }
-  batch.close_after = close_queued_ && queue_.empty();
+  batch.close_after = close_queued_ && queue_.empty() && held_.empty();
   return !batch.buffers.empty() || batch.close_after;
 }
 
@@ -733,6 +760,7 @@ void Session::cmd_myevents(std::string_view line) {
         if (switch_.channels().find(uuid)) {
           channel = std::string(uuid);
           bound_uuid_ = channel;
+          watch_uuid_ = *channel;
           async_ = true;
         } else if (format_word) {
           valid = false;
@@ -959,11 +987,50 @@ void Session::cmd_linger(std::string_view text) {
   linger_ = true;
   if (text.size() > 7 && text[6] == ' ') {
     linger_seconds_ = std::atoi(std::string(text.substr(7)).c_str());
+    sync_watch();
     reply("+OK will linger " + std::to_string(linger_seconds_) + " seconds");
   } else {
     linger_seconds_ = -1;
+    sync_watch();
     reply("+OK will linger");
   }
+}
+
+void Session::sync_watch() {
+  std::lock_guard lock(mutex_);
+  watch_uuid_ = bound_uuid_.value_or("");
+  watch_linger_ = linger_;
+  watch_linger_seconds_ = linger_seconds_;
+}
+
+void Session::push_notice_locked(std::string notice) {
+  // Behind whatever the connection holds back while a command runs, so the notice follows
+  // the events it is about.
+  if (busy_) {
+    held_.push_back({std::move(notice), nullptr});
+  } else {
+    queue_.push_back({std::move(notice), nullptr});
+  }
+}
+
+std::optional<std::chrono::steady_clock::time_point> Session::linger_deadline() const {
+  std::lock_guard lock(mutex_);
+  return close_queued_ ? std::nullopt : linger_deadline_;
+}
+
+void Session::on_linger_expired() {
+  {
+    std::lock_guard lock(mutex_);
+    if (close_queued_ || !linger_deadline_) {
+      return;
+    }
+    linger_deadline_.reset();
+    std::string notice;
+    wire::append_bound_disconnect_notice(notice, watch_uuid_);
+    push_notice_locked(std::move(notice));
+    close_queued_ = true;
+  }
+  notify();
 }
 
 void Session::cmd_nolinger() {
@@ -972,6 +1039,7 @@ void Session::cmd_nolinger() {
     return;
   }
   linger_ = false;
+  sync_watch();
   reply("+OK will not linger");
 }
 

@@ -1,5 +1,7 @@
 #include "server/test_server.hpp"
 
+#include "eventsocket/core/call_conf.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,8 +23,24 @@ TestServerOptions::TestServerOptions() {
   core.api_threads = 4;
 }
 
-TestServer::TestServer(TestServerOptions options)
-    : switch_(std::make_unique<core::Switch>(options.core)) {
+TestServer::TestServer(TestServerOptions options) : switch_(nullptr) {
+  std::string error;
+  const auto sofia = core::load_sofia_conf(options.conf_dir, error);
+  if (!sofia) {
+    throw std::runtime_error(error);
+  }
+  options.core.sip_profiles = sofia->profiles;
+  switch_ = std::make_unique<core::Switch>(options.core);
+  if (!core::configure_calls(*switch_, options.conf_dir, *sofia, error)) {
+    throw std::runtime_error(error);
+  }
+  switch_->calls().set_user_resolver([](std::string_view user, std::string_view domain) {
+    // The test directory: users 1000-1019 in any domain.
+    const bool known = user.size() == 4 && user.starts_with("10") && user[2] >= '0' &&
+                       user[2] <= '1' && user[3] >= '0' && user[3] <= '9';
+    return known ? "sofia/internal/" + std::string(user) + "@" + std::string(domain)
+                 : std::string();
+  });
   switch_->logger().set_console_level(core::LogLevel::crit);
   server_ = std::make_unique<server::Server>(*switch_, options.server, options.acl);
   if (auto ec = server_->listen()) {

@@ -20,6 +20,8 @@ struct TestServerOptions {
   server::ServerOptions server;
   core::SwitchOptions core;
   std::shared_ptr<const acl::AclRegistry> acl = std::make_shared<acl::AclRegistry>();
+  // The dialplan and the simulated SIP parties come from here (the repo's conf by default).
+  std::string conf_dir = EVENTSOCKET_TEST_CONF_DIR;
   TestServerOptions();
 };
 

@@ -84,7 +84,7 @@ class CallEngine {
 
   // Hangs a channel up from any thread: fires CHANNEL_HANGUP here and now, the rest of the
   // hangup follows on the channel's own thread. False when it was already hanging up.
-  bool hangup(const ChannelPtr& channel, std::string_view cause, const event::CallSite& site);
+  bool hangup(const ChannelPtr& channel, std::string_view cause);
   bool hangup(std::string_view uuid, std::string_view cause);
   // Answers a channel that is not yet answered (uuid_answer, the answer application).
   bool answer(const ChannelPtr& channel);

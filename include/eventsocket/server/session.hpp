@@ -116,6 +116,10 @@ class Session : public core::EventSink {
   // True once the session was killed for losing events or log lines: the connection gives
   // the notice a short time to go out, then closes even if the client never reads again.
   bool killed() const;
+  // While lingering after the bound channel hung up: when the connection is to be closed.
+  std::optional<std::chrono::steady_clock::time_point> linger_deadline() const;
+  // The linger time is over: the disconnect notice, then the end.
+  void on_linger_expired();
 
  private:
   struct OutItem {
@@ -137,6 +141,8 @@ class Session : public core::EventSink {
   void release_held();                         // events held while a command ran
   bool enqueue_locked(OutItem item, std::size_t size, bool is_log);
   void notify();
+  void sync_watch();
+  void push_notice_locked(std::string notice);
 
   void cmd_auth(std::string_view line);
   void cmd_userauth(std::string_view line);
@@ -198,6 +204,14 @@ class Session : public core::EventSink {
   std::size_t queued_items_ = 0;
   std::size_t consecutive_drops_ = 0;
   bool close_queued_ = false;  // the last packet (a notice) is in the queue
+  // The bound channel's end as publishers see it (copies of bound_uuid_ and the linger
+  // settings, kept under mutex_ by sync_watch()).
+  std::string watch_uuid_;
+  bool watch_linger_ = false;
+  int watch_linger_seconds_ = -1;
+  bool watch_hungup_ = false;    // its CHANNEL_HANGUP went by: notice sent
+  bool watch_complete_ = false;  // its CHANNEL_HANGUP_COMPLETE went by: nothing more of it
+  std::optional<std::chrono::steady_clock::time_point> linger_deadline_;
   bool killed_ = false;
   SessionStats stats_;
   std::function<void()> output_ready_;
