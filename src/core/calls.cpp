@@ -816,24 +816,62 @@ bool CallEngine::run_queued(const ChannelPtr& channel) {
   if (!next) {
     return false;
   }
-  const int loops = std::max(1, next->loops);
-  for (int i = 1; i <= loops; ++i) {
-    channel->set_variable("current_loop", std::to_string(i));
-    channel->set_variable("total_loops", std::to_string(loops));
-    if (!execute(channel, next->application, next->data, next->event_uuid)) {
-      break;
+  if (next->command == "execute") {
+    if (!next->event_uuid.empty()) {
+      channel->set_variable("app_uuid", next->event_uuid);
     }
-    bool up = true;
-    channel->control([&](Channel::Control& c, ChannelData&) {
-      up = !c.hangup;
+    // Negative loops repeat until the channel leaves; an iteration shorter than half a
+    // second ends the looping (FreeSWITCH's guard against spinning).
+    const bool forever = next->loops < 0;
+    const int loops = forever ? -1 : std::max(1, next->loops);
+    for (int i = 1; forever || i <= loops; ++i) {
+      channel->set_variable("current_loop", std::to_string(i));
+      channel->set_variable("total_loops", std::to_string(loops));
+      const auto started = Clock::now();
+      if (!execute(channel, next->application, next->data, next->event_uuid)) {
+        break;
+      }
+      bool up = true;
+      channel->control([&](Channel::Control& c, ChannelData&) {
+        up = !c.hangup && !c.leave;
+        return 0;
+      });
+      if (!up || (i > 1 && Clock::now() - started < std::chrono::milliseconds(500))) {
+        break;
+      }
+    }
+    channel->set_variable("current_loop", "");
+    channel->set_variable("total_loops", "");
+  } else if (next->command == "hangup") {
+    hangup(channel, next->hangup_cause.empty() ? "NORMAL_CLEARING" : next->hangup_cause);
+  } else if (next->command == "xferext") {
+    // A new extension of the given steps replaces what the channel was running.
+    channel->control([&](Channel::Control& c, ChannelData& d) {
+      if (c.hangup) {
+        return 0;
+      }
+      c.extension.clear();
+      for (const std::string& step : next->extension) {
+        const std::size_t space = step.find(' ');
+        c.extension.emplace_back(step.substr(0, space),
+                                 space == std::string::npos ? "" : step.substr(space + 1));
+      }
+      c.leave = true;
+      d.state = ChannelState::CS_EXECUTE;
       return 0;
     });
-    if (!up) {
-      break;
-    }
   }
-  channel->set_variable("current_loop", "");
-  channel->set_variable("total_loops", "");
+  // unicast and nomedia concern media, which this switch does not carry: nothing to do.
+  if (!next->headers.empty()) {
+    constexpr event::CallSite kPrivate{"switch_ivr.c", "switch_ivr_parse_event", 551};
+    event::Event e(EventType::PRIVATE_COMMAND);
+    for (const auto& [n, v] : next->headers) {
+      e.add_header(n, v);
+    }
+    switch_.add_standard_headers(e, kPrivate);
+    channel->add_event_headers(e);
+    switch_.publish(std::move(e));
+  }
   return true;
 }
 

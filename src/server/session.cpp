@@ -824,8 +824,45 @@ void Session::cmd_sendmsg(std::string_view line, const wire::MessageView& messag
   if (uuid.empty()) {
     uuid = message.header("Session-ID").value_or("");
   }
-  // No channel exists yet in the core: every target is unknown.
-  reply("-ERR invalid session id [" + std::string(uuid) + "]");
+  // The bound channel is the target when no other one is named.
+  if (bound_uuid_ && (uuid.empty() || uuid == *bound_uuid_)) {
+    uuid = *bound_uuid_;
+  }
+  const core::ChannelPtr channel = uuid.empty() ? nullptr : switch_.channels().find(uuid);
+  if (!channel) {
+    reply("-ERR invalid session id [" + std::string(uuid) + "]");
+    return;
+  }
+  // PROTOCOL.md §8.11: the reply does not judge the message; unknown commands are ignored.
+  core::Channel::QueuedApplication msg;
+  const std::string_view command = message.header("call-command").value_or("");
+  msg.command = std::string(command);
+  msg.application = std::string(message.header("execute-app-name").value_or(""));
+  if (auto arg = message.header("execute-app-arg")) {
+    msg.data = std::string(*arg);
+  } else if (wire::iequals(message.header("Content-Type").value_or(""), "text/plain")) {
+    msg.data = std::string(message.body);
+  }
+  msg.event_uuid = std::string(message.header("Event-UUID").value_or(""));
+  if (auto loops = message.header("loops")) {
+    msg.loops = std::atoi(std::string(*loops).c_str());
+  }
+  msg.hangup_cause = std::string(message.header("hangup-cause").value_or(""));
+  for (const auto& h : message.headers) {
+    msg.headers.emplace_back(std::string(h.name), std::string(h.value));
+    if (wire::iequals(h.name, "application")) {
+      msg.extension.emplace_back(h.value);
+    }
+  }
+  if (command == "hangup") {
+    // Acted on at once: the channel's thread may be inside an application that does not
+    // look at its messages (the +OK still comes first, events wait for the reply).
+    switch_.calls().hangup(channel,
+                           msg.hangup_cause.empty() ? "NORMAL_CLEARING" : msg.hangup_cause);
+  } else if (command == "execute" || command == "xferext") {
+    switch_.calls().queue_application(channel->uuid(), std::move(msg));
+  }
+  reply("+OK");
 }
 
 void Session::cmd_sendevent(std::string_view line, const wire::MessageView& message) {

@@ -67,11 +67,17 @@ class Channel {
 
   // What other threads ask of the channel's own thread (FreeSWITCH's session message queue
   // and flags). Changed with control(), which wakes the channel's thread.
+  // A message for the channel's thread: sendmsg's private command, or uuid_broadcast.
   struct QueuedApplication {
+    std::string command = "execute";  // call-command: execute, hangup, xferext, ...
     std::string application;
     std::string data;
     std::string event_uuid;  // sendmsg's Event-UUID: the Application-UUID of its events
-    int loops = 1;
+    int loops = 1;           // negative: until the channel leaves
+    std::string hangup_cause;
+    std::vector<std::string> extension;  // xferext: "app arg" steps
+    // The message as sent, re-fired as PRIVATE_COMMAND once executed (empty: none).
+    std::vector<std::pair<std::string, std::string>> headers;
   };
   struct Control {
     bool hangup = false;                  // the channel is being hung up (CHANNEL_HANGUP was fired)
