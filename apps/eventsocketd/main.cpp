@@ -1,5 +1,6 @@
 // eventsocketd: the Event Socket server with its built-in switch core.
 #include <signal.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -239,6 +240,8 @@ int main(int argc, char** argv) {
                         ", retrying");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // fsctl shutdown: the same path as SIGTERM.
+  sw.set_shutdown_handler([] { ::kill(::getpid(), SIGTERM); });
   sw.start();
   server.start();
   sw.logger().log(core::LogLevel::notice, "main.cpp", "main", __LINE__,

@@ -1060,7 +1060,7 @@ ChannelPtr CallEngine::Impl::create_leg(const ChannelPtr& originator,
                                         const OriginateRequest& request, const DialTarget& target,
                                         const VariableList& vars, int depth, std::string& cause) {
   Switch& sw = engine.core();
-  if (static_cast<int>(sw.channels().size()) >= sw.options().max_sessions) {
+  if (static_cast<int>(sw.channels().size()) >= sw.max_sessions()) {
     cause = "SWITCH_CONGESTION";
     return nullptr;
   }

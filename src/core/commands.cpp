@@ -49,8 +49,7 @@ ApiStatus status_command(Switch& sw, const ApiRequest&, std::string& out) {
                 (std::string(kProductVersion) + " 64bit").c_str(),
                 static_cast<unsigned long long>(sw.sessions_since_startup()),
                 static_cast<unsigned long long>(sw.session_count()), 0, 0, 0,
-                sw.options().sessions_per_second, 0, 0, sw.options().max_sessions, 0.0, 100.0,
-                cur_k, max_k);
+                sw.sessions_per_second(), 0, 0, sw.max_sessions(), 0.0, 100.0, cur_k, max_k);
   out += text;
   return ApiStatus::success;
 }
@@ -461,7 +460,8 @@ ApiStatus help_command(Switch& sw, const ApiRequest& req, std::string& out) {
 ApiStatus fsctl_command(Switch& sw, const ApiRequest& req, std::string& out) {
   std::string_view rest;
   const std::string_view what = first_word(req.args, &rest);
-  constexpr std::string_view kUsage = "[loglevel [level]|max_sessions|sps|last_sps|hupall]";
+  constexpr std::string_view kUsage =
+      "[loglevel [level]|max_sessions [n]|sps [n]|last_sps|hupall|shutdown [cancel]]";
   if (what.empty()) {
     out += "-USAGE: " + std::string(kUsage) + "\n";
     return ApiStatus::success;
@@ -483,12 +483,35 @@ ApiStatus fsctl_command(Switch& sw, const ApiRequest& req, std::string& out) {
            std::to_string(static_cast<int>(sw.logger().console_level())) + "]\n";
     return ApiStatus::success;
   }
+  if (what == "shutdown") {
+    // FreeSWITCH's variants (cancel, elegant, asap, now, restart) all stop the daemon here.
+    if (rest == "cancel") {
+      out += "+OK shutdown cancelled\n";
+    } else if (sw.request_shutdown()) {
+      out += "+OK\n";
+    } else {
+      out += "-ERR shutdown is not available in this process\n";
+    }
+    return ApiStatus::success;
+  }
   if (what == "max_sessions") {
-    out += "+OK max sessions: " + std::to_string(sw.options().max_sessions) + "\n";
+    if (!rest.empty()) {
+      const int n = std::atoi(std::string(rest).c_str());
+      if (n > 0) {
+        sw.set_max_sessions(n);
+      }
+    }
+    out += "+OK max sessions: " + std::to_string(sw.max_sessions()) + "\n";
     return ApiStatus::success;
   }
   if (what == "sps") {
-    out += "+OK sessions per second: " + std::to_string(sw.options().sessions_per_second) + "\n";
+    if (!rest.empty()) {
+      const int n = std::atoi(std::string(rest).c_str());
+      if (n > 0) {
+        sw.set_sessions_per_second(n);
+      }
+    }
+    out += "+OK sessions per second: " + std::to_string(sw.sessions_per_second()) + "\n";
     return ApiStatus::success;
   }
   if (what == "last_sps") {

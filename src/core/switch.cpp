@@ -44,6 +44,8 @@ Switch::Switch(SwitchOptions options)
     : options_(std::move(options)),
       started_steady_(std::chrono::steady_clock::now()),
       started_(std::chrono::system_clock::now()),
+      max_sessions_(options_.max_sessions),
+      sessions_per_second_(options_.sessions_per_second),
       jobs_(options_.api_threads, options_.api_queue_limit) {
   origin_.hostname = options_.hostname.empty() ? machine_hostname() : options_.hostname;
   origin_.switchname = options_.switchname.empty() ? origin_.hostname : options_.switchname;
@@ -102,6 +104,24 @@ void Switch::add_standard_headers(event::Event& event, const event::CallSite& si
   event.set_subclass({});
   event::add_standard_headers(event, origin_, site, ++sequence_, std::chrono::system_clock::now());
   event.set_subclass(subclass);
+}
+
+void Switch::set_shutdown_handler(std::function<void()> handler) {
+  std::lock_guard lock(shutdown_mutex_);
+  shutdown_handler_ = std::move(handler);
+}
+
+bool Switch::request_shutdown() {
+  std::function<void()> handler;
+  {
+    std::lock_guard lock(shutdown_mutex_);
+    handler = shutdown_handler_;
+  }
+  if (!handler) {
+    return false;
+  }
+  handler();
+  return true;
 }
 
 void Switch::publish(event::Event event) {
@@ -265,8 +285,8 @@ void Switch::fire_heartbeat() {
                 std::string(kProductVersion) + "+" + std::string(kProductName));
   hb.add_header("Uptime-msec", std::to_string(up_ms));
   hb.add_header("Session-Count", std::to_string(session_count()));
-  hb.add_header("Max-Sessions", std::to_string(options_.max_sessions));
-  hb.add_header("Session-Per-Sec", std::to_string(options_.sessions_per_second));
+  hb.add_header("Max-Sessions", std::to_string(max_sessions()));
+  hb.add_header("Session-Per-Sec", std::to_string(sessions_per_second()));
   hb.add_header("Session-Per-Sec-Last", "0");
   hb.add_header("Session-Per-Sec-Max", "0");
   hb.add_header("Session-Per-Sec-FiveMin", "0");

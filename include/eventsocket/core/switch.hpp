@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -79,6 +80,14 @@ class Switch {
 
   const event::Origin& origin() const { return origin_; }
   const SwitchOptions& options() const { return options_; }
+  // The session limits, changeable at run time (fsctl max_sessions, fsctl sps).
+  int max_sessions() const { return max_sessions_.load(); }
+  void set_max_sessions(int n) { max_sessions_.store(n); }
+  int sessions_per_second() const { return sessions_per_second_.load(); }
+  void set_sessions_per_second(int n) { sessions_per_second_.store(n); }
+  // What `fsctl shutdown` does; without a handler the command reports it cannot.
+  void set_shutdown_handler(std::function<void()> handler);
+  bool request_shutdown();
 
   // A new event with the 13 standard headers (and Event-Subclass for a subclassed CUSTOM).
   event::Event make_event(event::EventType type, const event::CallSite& site,
@@ -134,6 +143,10 @@ class Switch {
   std::chrono::steady_clock::time_point started_steady_;
   std::chrono::system_clock::time_point started_;
   std::atomic<std::uint64_t> sequence_{0};
+  std::atomic<int> max_sessions_;
+  std::atomic<int> sessions_per_second_;
+  std::mutex shutdown_mutex_;
+  std::function<void()> shutdown_handler_;
 
   EventBus bus_;
   ApiRegistry api_;
