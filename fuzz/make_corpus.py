@@ -10,6 +10,8 @@ Each seed is written as OUT_DIR/<sha256 of its bytes>, so reruns and duplicates 
   json     every text/event-json body found in the s2c files
   xml      every text/event-xml body found in the s2c files
   session  one seed per NN_name.c2s.txt, the raw client bytes (a whole conversation)
+  dialstring  the dial strings and originate arguments of DIAL_SEEDS
+  dialplan    every conf/dialplan/*.xml of the repository (found from the data directory)
 
 With --kind all, each kind goes to OUT_DIR/<kind>/. Standard library only.
 """
@@ -20,7 +22,17 @@ import pathlib
 import re
 import sys
 
-KINDS = ("command", "packet", "plain", "json", "xml", "session")
+KINDS = ("command", "packet", "plain", "json", "xml", "session", "dialstring", "dialplan")
+
+# Dial strings and originate arguments in FreeSWITCH's syntax (the parser's test cases).
+DIAL_SEEDS = (
+    b"{origination_uuid=1234}loopback/9196 &park()",
+    b"{a=b,c='x,y'}[d=e]sofia/internal/1000@127.0.0.1,[f=g]user/1001|error/USER_BUSY",
+    b"null/x &hangup(USER_BUSY)",
+    b"loopback/9196/default/XML 9664 xml default 'Alice' 1000 30",
+    b"{^^:a=b:c=d}sofia/external/busy@127.0.0.1 &socket(127.0.0.1:8084 async full)",
+    b"user/1000@127.0.0.1 &bridge({x=y}loopback/9196)",
+)
 
 # The wire fuzzers read two control bytes before the stream (wire_parser_fuzz.hpp):
 # slicing (0 = one feed, n = slices of 1..n bytes) and the Limits profile (0..3).
@@ -107,6 +119,9 @@ def collect(data_dir):
         seeds["command"].extend(prefix + data for prefix in WIRE_PREFIXES)
         seeds["session"].append(data)
         seeds["plain"].extend(sendevent_events(data))
+    seeds["dialstring"].extend(DIAL_SEEDS)
+    dialplan_dir = data_dir.resolve().parent.parent.parent / "conf" / "dialplan"
+    seeds["dialplan"].extend(p.read_bytes() for p in sorted(dialplan_dir.glob("*.xml")))
     for path in s2c_files:
         data = path.read_bytes()
         seeds["packet"].extend(prefix + data for prefix in WIRE_PREFIXES)

@@ -1444,6 +1444,20 @@ static void run_bridge(CallEngine& engine, const ChannelPtr& a, const ChannelPtr
     e.add_header("Bridge-B-Unique-ID", b->uuid());
   };
   engine.fire(a, EventType::CHANNEL_BRIDGE, kBridge, ids);
+  // Each side learns who it is talking to (CALL_UPDATE, as the bridge sends the display).
+  constexpr event::CallSite kCallUpdate{"switch_ivr_bridge.c", "send_display", 2176};
+  engine.fire(a, EventType::CALL_UPDATE, kCallUpdate, [&](event::Event& e) {
+    e.add_header("Direction", "RECV");
+    e.add_header("Callee-Name", b_data.caller.caller_id_name);
+    e.add_header("Callee-Number", b_data.caller.caller_id_number);
+    e.add_header("Bridged-To", b->uuid());
+  });
+  engine.fire(b, EventType::CALL_UPDATE, kCallUpdate, [&](event::Event& e) {
+    e.add_header("Direction", "SEND");
+    e.add_header("Sent-Callee-ID-Name", a_data.caller.caller_id_name);
+    e.add_header("Sent-Callee-ID-Number", a_data.caller.caller_id_number);
+    e.add_header("Bridged-To", a->uuid());
+  });
   a->wait([&](const Channel::Control& c, const ChannelData&) { return c.hangup || c.leave; });
   engine.fire(a, EventType::CHANNEL_UNBRIDGE, kUnbridge, ids);
   bool a_up = false;

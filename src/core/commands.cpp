@@ -338,9 +338,51 @@ std::vector<std::vector<std::string>> calls_rows(
 }
 
 // `show <what> [as json|as xml|count]`. Without channels every list is empty.
+// FreeSWITCH's `show channels like`: the text is searched in uuid, name, cid_name, cid_num
+// and presence_data; with a `%` in it, it is an SQL LIKE pattern (% any run, _ one character).
+bool like_match(std::string_view text, std::string_view pattern) {
+  if (pattern.empty()) {
+    return text.empty();
+  }
+  if (pattern[0] == '%') {
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+      if (like_match(text.substr(i), pattern.substr(1))) {
+        return true;
+      }
+    }
+    return false;
+  }
+  return !text.empty() && (pattern[0] == '_' || pattern[0] == text[0]) &&
+         like_match(text.substr(1), pattern.substr(1));
+}
+
+bool row_is_like(const std::vector<std::string>& row, const std::string& like) {
+  const auto& columns = show_channels_columns();
+  for (std::size_t i = 0; i < columns.size() && i < row.size(); ++i) {
+    const std::string_view col = columns[i];
+    if (col != "uuid" && col != "name" && col != "cid_name" && col != "cid_num" &&
+        col != "presence_data") {
+      continue;
+    }
+    const bool hit = like.find('%') == std::string::npos ? row[i].find(like) != std::string::npos
+                                                         : like_match(row[i], like);
+    if (hit) {
+      return true;
+    }
+  }
+  return false;
+}
+
 ApiStatus show_command(Switch& sw, const ApiRequest& req, std::string& out) {
   std::string_view rest;
   const std::string_view what = first_word(req.args, &rest);
+  // `show channels like <match string> [as json|xml]`
+  std::string like;
+  if (what == "channels" && rest.starts_with("like ")) {
+    std::string_view after;
+    like = std::string(first_word(rest.substr(5), &after));
+    rest = after;
+  }
   const bool as_json = rest.starts_with("as json");
   const bool as_xml = rest.starts_with("as xml");
   constexpr std::string_view kShowUsage =
@@ -389,6 +431,9 @@ ApiStatus show_command(Switch& sw, const ApiRequest& req, std::string& out) {
       const auto channels = sw.channels().list();
       for (const ChannelPtr& c : channels) {
         rows.push_back(show_channels_row(*c, sw.origin().hostname));
+        if (!like.empty() && !row_is_like(rows.back(), like)) {
+          rows.pop_back();
+        }
       }
       for (std::string_view col : show_channels_columns()) {
         columns.emplace_back(col);

@@ -192,9 +192,14 @@ class Client {
     try {
       return await fn();
     } catch (err) {
-      err.message += `\n--- wire transcript (> client to server, < server to client) ---\n${this.transcript()}`;
+      let extra = `\n--- wire transcript (> client to server, < server to client) ---\n${this.transcript()}`;
       const daemonOutput = this.daemonOutput ? this.daemonOutput() : '';
-      if (daemonOutput) err.message += `\n--- eventsocketd output ---\n${daemonOutput}`;
+      if (daemonOutput) extra += `\n--- eventsocketd output ---\n${daemonOutput}`;
+      if (err instanceof Error) {
+        err.message += extra;
+        // The test reporter prints err.stack, which was captured with the original message.
+        if (typeof err.stack === 'string') err.stack += extra;
+      }
       throw err;
     }
   }
@@ -533,4 +538,15 @@ function defineSuite(libName) {
   });
 }
 
-module.exports = { defineSuite, fsUrlEncode };
+module.exports = {
+  defineSuite,
+  fsUrlEncode,
+  // Shared with calls_suite.js.
+  Daemon,
+  Client,
+  withTimeout,
+  sleep,
+  replyText,
+  STEP_TIMEOUT_MS,
+  SUITE_TIMEOUT_MS,
+};

@@ -1,0 +1,38 @@
+// libFuzzer target: the XML dialplan (dialplan/dialplan.hpp): load a document, then route a
+// few destinations through every context it might have. Loading may fail; routing must not
+// crash or hang whatever the expressions are.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "eventsocket/dialplan/dialplan.hpp"
+#include "fuzz_check.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view xml(reinterpret_cast<const char*>(data), size);
+  std::string error;
+  auto plan = eventsocket::dialplan::Dialplan::load_string(xml, error);
+  if (!plan) {
+    FUZZ_CHECK(!error.empty());
+    return 0;
+  }
+  std::string destination = "9196";
+  eventsocket::dialplan::Channel channel;
+  channel.field = [&](std::string_view name) -> std::optional<std::string> {
+    if (name == "destination_number") return destination;
+    if (name == "caller_id_number") return std::string("1000");
+    return std::nullopt;
+  };
+  channel.expand = [](std::string_view text) { return std::string(text); };
+  int inline_runs = 0;
+  channel.run_inline = [&](const eventsocket::dialplan::Action&) { ++inline_runs; };
+  for (const char* context : {"default", "public", "features", "global"}) {
+    for (const char* dest : {"9196", "1000", "park", ""}) {
+      destination = dest;
+      const auto result = plan->route(context, channel);
+      FUZZ_CHECK(result.found || result.actions.empty());
+    }
+  }
+  return 0;
+}
