@@ -349,6 +349,10 @@ OriginateArgsResult parse_originate_args(std::string_view text) {
   if (args.size() < 2 || args.size() > 7) {
     return originate_error(std::string(kOriginateUsage));
   }
+  // An empty call URL (`'' &park()`) names no one to call.
+  if (args[0].empty()) {
+    return originate_error(std::string(kOriginateUsage));
+  }
   OriginateArgs out;
   out.dial_string = args[0];
   const std::string& what = args[1];

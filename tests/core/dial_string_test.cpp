@@ -376,6 +376,8 @@ std::vector<OriginateErrorRow> originate_error_rows() {
       {"OnlyDialStringWithBlankInBraces", "{a=b c}loopback/1", kUsage},
       {"TooManyArguments", "loopback/1 1000 xml default a b 30 extra", kUsage},
       {"EmptyExtension", "loopback/1 ''", "missing <exten> or &<application_name>"},
+      // Found by dial_string_fuzz: an empty quoted call URL.
+      {"EmptyDialString", "'' &park()", kUsage},
       {"TimeoutNotANumber", "loopback/1 1000 xml default a b abc",
        "invalid timeout 'abc': expected a whole number of seconds"},
       {"TimeoutTrailingText", "loopback/1 1000 xml default a b 12s",
