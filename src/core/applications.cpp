@@ -254,18 +254,27 @@ void register_builtin_applications(CallEngine& engine) {
       [](CallContext& call, std::string_view data) { call.set_variable(trim(data), ""); });
   e.register_application("export", "Export a channel variable across a bridge",
                          [](CallContext& call, std::string_view data) {
+                           // `export name=value` sets it here and on every leg this channel
+                           // calls later; `nolocal:name=value` only there (kept under the
+                           // prefixed name until then).
                            auto [name, value] = split_assignment(data);
                            const bool local = !name.starts_with("nolocal:");
-                           if (!local)
-                             name = name.substr(8);
-                           if (name.empty())
+                           const std::string bare = local ? name : name.substr(8);
+                           if (bare.empty()) {
                              return;
-                           if (local)
-                             call.set_variable(name, value);
+                           }
+                           call.set_variable(local ? bare : name, value);
                            std::string list = call.variable("export_vars").value_or("");
-                           list += (list.empty() ? "" : ",") + name;
-                           call.set_variable("export_vars", list);
-                           call.set_variable("_export_" + name, value);
+                           bool listed = false;
+                           for (std::size_t pos = 0; pos <= list.size();) {
+                             const std::size_t comma = std::min(list.find(',', pos), list.size());
+                             listed = listed || list.substr(pos, comma - pos) == bare;
+                             pos = comma + 1;
+                           }
+                           if (!listed) {
+                             call.set_variable("export_vars",
+                                               list.empty() ? bare : list + "," + bare);
+                           }
                          });
   e.register_application("set_global", "Set a global variable",
                          [](CallContext& call, std::string_view data) {

@@ -64,7 +64,6 @@ enum class Endpoint { null, loopback_a, loopback_b, sofia };
 // What a leg's thread knows about its own call.
 struct LegPlan {
   Endpoint endpoint = Endpoint::null;
-  bool originated = false;            // created by originate/bridge: waits in CS_CONSUME_MEDIA
   std::optional<RemoteParty> remote;  // sofia: how the far end behaves
   std::chrono::milliseconds timeout{60000};
   std::function<void()> after_create;  // loopback: start the b-leg once the a-leg exists
@@ -93,7 +92,7 @@ struct CallEngine::Impl {
   void start_leg(ChannelPtr channel, LegPlan plan);
   void run_leg(const ChannelPtr& channel, const LegPlan& plan);
   void set_running(const ChannelPtr& channel, ChannelState state);
-  void run_routing(const ChannelPtr& channel, const LegPlan& plan);
+  void run_routing(const ChannelPtr& channel);
   void run_execute(const ChannelPtr& channel, std::string& last_app, std::string& last_arg);
   void run_consume_media(const ChannelPtr& channel, const LegPlan& plan);
   void run_park_state(const ChannelPtr& channel, std::string& last_app, std::string& last_arg);
@@ -587,7 +586,7 @@ void CallEngine::Impl::run_leg(const ChannelPtr& channel, const LegPlan& plan) {
     }
     switch (target) {
       case ChannelState::CS_ROUTING:
-        run_routing(channel, plan);
+        run_routing(channel);
         break;
       case ChannelState::CS_CONSUME_MEDIA:
         run_consume_media(channel, plan);
@@ -609,16 +608,18 @@ void CallEngine::Impl::run_leg(const ChannelPtr& channel, const LegPlan& plan) {
   run_hangup(channel, plan, last_app, last_arg);
 }
 
-void CallEngine::Impl::run_routing(const ChannelPtr& channel, const LegPlan& plan) {
+void CallEngine::Impl::run_routing(const ChannelPtr& channel) {
   set_running(channel, ChannelState::CS_ROUTING);
-  if (plan.originated) {
+  bool held = false;
+  channel->control([&](Channel::Control& c, ChannelData& d) {
     // An originated leg waits for the originator's decision (answer, route or cancel).
-    channel->control([](Channel::Control& c, ChannelData& d) {
-      if (!c.hangup && d.state == ChannelState::CS_ROUTING) {
-        d.state = ChannelState::CS_CONSUME_MEDIA;
-      }
-      return 0;
-    });
+    held = c.held_by_originator;
+    if (held && !c.hangup && d.state == ChannelState::CS_ROUTING) {
+      d.state = ChannelState::CS_CONSUME_MEDIA;
+    }
+    return 0;
+  });
+  if (held) {
     return;
   }
   channel->update([](ChannelData& d) { d.hit_dialplan = true; });
@@ -1132,7 +1133,7 @@ ChannelPtr CallEngine::Impl::create_leg(const ChannelPtr& originator,
   }
   const std::uint64_t session_id = ++session_ids;
   LegPlan plan;
-  plan.originated = true;
+
   plan.timeout = request.timeout;
   std::string name;
   std::string source;
@@ -1214,6 +1215,20 @@ ChannelPtr CallEngine::Impl::create_leg(const ChannelPtr& originator,
   if (originator) {
     data.set_variable("originator", originator->uuid());
     data.set_variable("originating_leg_uuid", originator->uuid());
+    // Exported variables follow the call to the legs it places (export_vars).
+    const std::string exported = originator->variable("export_vars").value_or("");
+    for (std::size_t pos = 0; pos < exported.size();) {
+      const std::size_t comma = std::min(exported.find(',', pos), exported.size());
+      const std::string name = exported.substr(pos, comma - pos);
+      pos = comma + 1;
+      auto value = originator->variable(name);
+      if (!value) {
+        value = originator->variable("nolocal:" + name);
+      }
+      if (!name.empty() && value) {
+        data.set_variable(name, *value);
+      }
+    }
   }
 
   ChannelPtr b_leg;
@@ -1261,6 +1276,10 @@ ChannelPtr CallEngine::Impl::create_leg(const ChannelPtr& originator,
     cause = "INVALID_NUMBER_FORMAT";
     return nullptr;
   }
+  channel->control([](Channel::Control& c, ChannelData&) {
+    c.held_by_originator = true;
+    return 0;
+  });
   if (b_data) {
     b_leg = sw.channels().add(std::move(*b_data));
     if (!b_leg) {
@@ -1392,6 +1411,10 @@ OriginateResult CallEngine::originate(const OriginateRequest& request) {
     l.callee_direction = "RECV";
     l.call_uuid = leg->uuid();
   });
+  leg->control([](Channel::Control& c, ChannelData&) {
+    c.held_by_originator = false;
+    return 0;
+  });
   if (!request.application.empty()) {
     leg->control([&](Channel::Control& c, ChannelData& d) {
       if (!c.hangup) {
@@ -1429,6 +1452,7 @@ static void run_bridge(CallEngine& engine, const ChannelPtr& a, const ChannelPtr
     c.partner = a->uuid();
     c.bridged = true;
     c.leave = true;
+    c.held_by_originator = false;
     c.extension.clear();
     d.caller.bridged = now;
     d.other_leg = std::make_pair(std::string("originator"), a_data.caller);

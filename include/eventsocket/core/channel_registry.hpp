@@ -91,6 +91,9 @@ class Channel {
     bool bridged = false;
     bool held = false;
     std::string dtmf;      // digits received and not yet consumed
+    // An originated leg belongs to its originator (originate, bridge) until it is answered
+    // and handed over: until then routing waits in CS_CONSUME_MEDIA instead of hunting.
+    bool held_by_originator = false;
     std::string last_app;  // the application started last, for the CDR (last_app, last_arg)
     std::string last_arg;
   };
