@@ -127,6 +127,25 @@ struct CallEngine::Impl {
 
 namespace {
 
+// Points the channel at a new extension (transfer): a new caller profile generation, then
+// routing. Called under the channel's lock.
+void route_to(Channel::Control& c, ChannelData& d, std::string_view extension,
+              std::string_view dialplan_name, std::string_view context) {
+  d.caller.destination_number = std::string(extension);
+  if (!dialplan_name.empty()) {
+    d.caller.dialplan = std::string(dialplan_name);
+  }
+  if (!context.empty()) {
+    d.caller.context = std::string(context);
+  }
+  d.caller.transferred = now_us();
+  d.caller.profile_index += 1;
+  d.state = ChannelState::CS_ROUTING;
+  c.extension.clear();
+  c.leave = true;
+  c.held_by_originator = false;
+}
+
 ChannelData new_leg_data(std::string uuid, std::string name, std::string direction,
                          std::string source, std::uint64_t session_id,
                          const CallerProfile& profile_template, const Codec& codec) {
@@ -442,23 +461,10 @@ bool CallEngine::transfer(std::string_view uuid, std::string_view extension,
   }
   bool ok = false;
   channel->control([&](Channel::Control& c, ChannelData& d) {
-    if (c.hangup) {
-      return 0;
+    ok = !c.hangup;
+    if (ok) {
+      route_to(c, d, extension, dialplan_name, context);
     }
-    ok = true;
-    d.set_variable("transfer_source", "");
-    d.caller.destination_number = std::string(extension);
-    if (!dialplan_name.empty()) {
-      d.caller.dialplan = std::string(dialplan_name);
-    }
-    if (!context.empty()) {
-      d.caller.context = std::string(context);
-    }
-    d.caller.transferred = now_us();
-    d.caller.profile_index += 1;
-    d.state = ChannelState::CS_ROUTING;
-    c.extension.clear();
-    c.leave = true;
     return 0;
   });
   return ok;
@@ -610,16 +616,20 @@ void CallEngine::Impl::run_leg(const ChannelPtr& channel, const LegPlan& plan) {
 
 void CallEngine::Impl::run_routing(const ChannelPtr& channel) {
   set_running(channel, ChannelState::CS_ROUTING);
-  bool held = false;
+  bool hunt = false;
   channel->control([&](Channel::Control& c, ChannelData& d) {
+    if (c.hangup || d.state != ChannelState::CS_ROUTING) {
+      return 0;  // sent elsewhere meanwhile (the originator decided, a hangup)
+    }
     // An originated leg waits for the originator's decision (answer, route or cancel).
-    held = c.held_by_originator;
-    if (held && !c.hangup && d.state == ChannelState::CS_ROUTING) {
+    if (c.held_by_originator) {
       d.state = ChannelState::CS_CONSUME_MEDIA;
+    } else {
+      hunt = true;
     }
     return 0;
   });
-  if (held) {
+  if (!hunt) {
     return;
   }
   channel->update([](ChannelData& d) { d.hit_dialplan = true; });
@@ -1411,21 +1421,21 @@ OriginateResult CallEngine::originate(const OriginateRequest& request) {
     l.callee_direction = "RECV";
     l.call_uuid = leg->uuid();
   });
-  leg->control([](Channel::Control& c, ChannelData&) {
+  // Handed over in one step: the channel's thread must never see it released without
+  // knowing what to run.
+  leg->control([&](Channel::Control& c, ChannelData& d) {
     c.held_by_originator = false;
+    if (c.hangup) {
+      return 0;
+    }
+    if (!request.application.empty()) {
+      c.extension.emplace_back(request.application, request.application_data);
+      d.state = ChannelState::CS_EXECUTE;
+    } else {
+      route_to(c, d, request.extension, request.dialplan, request.context);
+    }
     return 0;
   });
-  if (!request.application.empty()) {
-    leg->control([&](Channel::Control& c, ChannelData& d) {
-      if (!c.hangup) {
-        c.extension.emplace_back(request.application, request.application_data);
-        d.state = ChannelState::CS_EXECUTE;
-      }
-      return 0;
-    });
-  } else {
-    transfer(leg->uuid(), request.extension, request.dialplan, request.context);
-  }
   result.uuid = leg->uuid();
   return result;
 }
