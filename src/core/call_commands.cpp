@@ -212,20 +212,16 @@ ApiStatus uuid_dump_command(Switch& sw, const ApiRequest& req, std::string& out)
   ChannelPtr channel = sw.channels().find(a[0]);
   if (!channel)
     return no_channel(out);
-  event::Event dump(event::EventType::CHANNEL_DATA);
+  // FreeSWITCH dumps a CHANNEL_DATA event: standard headers, then the channel's.
+  event::Event dump =
+      sw.make_event(event::EventType::CHANNEL_DATA, {"mod_commands.c", "uuid_dump_function", 5711});
   channel->add_event_headers(dump);
-  if (a.size() > 1 && a[1] == "json") {
-    event::encode(dump, wire::EventFormat::json, out);
-    return ApiStatus::success;
-  }
-  if (a.size() > 1 && a[1] == "xml") {
-    event::encode(dump, wire::EventFormat::xml, out);
-    return ApiStatus::success;
-  }
-  for (std::size_t i = 0; i < dump.header_count(); ++i) {
-    const event::Header h = dump.header_at(i);
-    out += std::string(h.name) + ": " + std::string(h.value) + "\n";
-  }
+  const bool json = a.size() > 1 && a[1] == "json";
+  const bool xml = a.size() > 1 && a[1] == "xml";
+  event::encode(
+      dump,
+      json ? wire::EventFormat::json : (xml ? wire::EventFormat::xml : wire::EventFormat::plain),
+      out);
   return ApiStatus::success;
 }
 
@@ -300,7 +296,8 @@ ApiStatus sched_api_command(Switch& sw, const ApiRequest& req, std::string& out)
   std::string command(rest);
   const auto when = when_from(time_text);
   if (!when || group.empty() || command.empty()) {
-    return usage(out, "[+@]<time> <group_name> <command_string>[&]");
+    out += "-ERR Invalid syntax. USAGE: [+@]<time> <group_name> <command_string>[&]\n";
+    return ApiStatus::success;
   }
   const bool background = command.ends_with('&');
   if (background)
@@ -353,8 +350,8 @@ ApiStatus hupall_command(Switch& sw, const ApiRequest& req, std::string& out) {
   if (var.empty()) {
     out += "+OK hangup all channels with cause " + cause + "\n";
   } else {
-    out +=
-        "+OK hangup all channels matching [" + var + "]=[" + value + "] with cause " + cause + "\n";
+    out += "+OK hangup all channels matching [" + var + "]=[" + value + "] with cause: " + cause +
+           "\n";
   }
   return ApiStatus::success;
 }

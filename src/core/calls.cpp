@@ -900,13 +900,17 @@ void CallEngine::Impl::run_execute(const ChannelPtr& channel, std::string&, std:
   for (;;) {
     std::optional<std::pair<std::string, std::string>> next;
     bool queued = false;
+    std::string bridge_to;
     channel->control([&](Channel::Control& c, ChannelData& d) {
       if (c.hangup || d.state != ChannelState::CS_EXECUTE) {
         return 0;
       }
       c.leave = false;
       c.interrupt = false;
-      if (!c.queue.empty()) {
+      if (!c.bridge_request.empty()) {
+        bridge_to = std::move(c.bridge_request);
+        c.bridge_request.clear();
+      } else if (!c.queue.empty()) {
         queued = true;
       } else if (!c.extension.empty()) {
         next = std::move(c.extension.front());
@@ -914,6 +918,12 @@ void CallEngine::Impl::run_execute(const ChannelPtr& channel, std::string&, std:
       }
       return 0;
     });
+    if (!bridge_to.empty()) {
+      // uuid_bridge: the channel joins the other one directly, no application runs.
+      engine.bridge_with(channel, bridge_to);
+      bridge_to.clear();
+      continue;
+    }
     if (queued) {
       engine.run_queued(channel);
       continue;
@@ -1191,7 +1201,7 @@ ChannelPtr CallEngine::Impl::create_leg(const ChannelPtr& originator,
       known = known || sp.name == profile_name || (!sp.alias.empty() && sp.alias == profile_name);
     }
     if (!known || destination.empty()) {
-      cause = known ? "INVALID_NUMBER_FORMAT" : "NO_ROUTE_DESTINATION";
+      cause = known ? "INVALID_NUMBER_FORMAT" : "INVALID_PROFILE";
       return nullptr;
     }
     plan.remote = remote_for(destination);
@@ -1568,8 +1578,7 @@ std::string CallEngine::bridge(std::string_view a_uuid, std::string_view b_uuid)
   a->control([&](Channel::Control& c, ChannelData& d) {
     if (!c.hangup && !c.bridged) {
       ok = true;
-      c.extension.clear();
-      c.extension.emplace_back("_uuid_bridge", std::string(b_uuid));
+      c.bridge_request = std::string(b_uuid);
       c.leave = true;
       d.state = ChannelState::CS_EXECUTE;
     }
