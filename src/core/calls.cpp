@@ -331,22 +331,36 @@ void CallEngine::Impl::mark_pre_answered(const ChannelPtr& channel) {
 void CallEngine::Impl::mark_answered(const ChannelPtr& channel) {
   bool changed = false;
   std::string partner;
+  // The answer and its events happen under the channel's lock (as a hangup does): whoever
+  // waits for the answer (originate) is released only once CHANNEL_ANSWER is out, so the
+  // events of what runs next cannot overtake it.
   channel->control([&](Channel::Control& c, ChannelData& d) {
-    if (d.answer_state != "answered" && d.answer_state != "hangup" && !c.hangup) {
-      d.answer_state = "answered";
-      d.caller.answered = now_us();
-      // Set with the answer itself, so whoever waits for the answer finds it in place.
-      d.set_variable("endpoint_disposition", "ANSWER");
-      changed = true;
-      partner = c.partner;
+    if (d.answer_state == "answered" || d.answer_state == "hangup" || c.hangup) {
+      return 0;
     }
+    changed = true;
+    partner = c.partner;
+    d.answer_state = "answered";
+    d.caller.answered = now_us();
+    d.set_variable("endpoint_disposition", "ANSWER");
+    const CallState old = d.call_state;
+    d.call_state = CallState::ACTIVE;
+    if (old != CallState::ACTIVE) {
+      event::Event e = engine.core().make_event(EventType::CHANNEL_CALLSTATE, kCallState);
+      d.add_event_headers(e);
+      e.add_header("Original-Channel-Call-State", call_state_name(old));
+      e.add_header("Channel-Call-State-Number",
+                   std::to_string(static_cast<int>(CallState::ACTIVE)));
+      engine.core().publish(std::move(e));
+    }
+    event::Event e = engine.core().make_event(EventType::CHANNEL_ANSWER, kAnswered);
+    d.add_event_headers(e);
+    engine.core().publish(std::move(e));
     return 0;
   });
   if (!changed) {
     return;
   }
-  set_call_state(channel, CallState::ACTIVE);
-  engine.fire(channel, EventType::CHANNEL_ANSWER, kAnswered);
   // A loopback leg answering answers its twin: the call is up end to end.
   if (!partner.empty()) {
     if (ChannelPtr twin = engine.core().channels().find(partner)) {

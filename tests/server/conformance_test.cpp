@@ -6,8 +6,14 @@
 // packet. Values that differ between any two runs are normalized on both sides first (the
 // same way): generated UUIDs (numbered by first appearance), event dates, sequence numbers,
 // Core-UUID, the host's names and addresses, calling line numbers, `status` counters and the
-// product/version lines, and every length derived from them. Everything else must be equal:
-// packet order, content types, header names and order, reply texts and bodies.
+// product/version lines, a channel's non-zero timestamps, durations and session id, the
+// date-times and epochs in `show` output, and every length derived from them. Everything
+// else must be equal: packet order, content types, header names and order, reply texts and
+// bodies.
+//
+// The call captures (08-10, 15-17) were recorded while a second connection that was never
+// saved (the capture script's "K") originated and killed a loopback call; the tests replay
+// those steps on a control connection at the same points of the conversation.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,6 +32,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "eventsocket/event/codec.hpp"
@@ -211,7 +218,10 @@ class Normalizer {
 
  private:
   // Generated UUIDs become <uuid-N>, N counting distinct UUIDs in order of appearance.
+  // Date-times and epoch seconds or microseconds (the `show channels` columns `created` and
+  // `created_epoch`) become <date-time> and <epoch>.
   std::string text(std::string_view in) {
+    static const std::regex epoch(R"((^|[^0-9])1\d{9}(?:\d{6})?(?![0-9]))");
     const std::string s = lines(in);
     std::string out;
     std::size_t last = 0;
@@ -221,7 +231,12 @@ class Normalizer {
       last = static_cast<std::size_t>(it->position() + it->length());
     }
     out.append(s, last);
-    return out;
+    return std::regex_replace(date_times(out), epoch, "$1<epoch>");
+  }
+
+  static std::string date_times(const std::string& in) {
+    static const std::regex date_time(R"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)");
+    return std::regex_replace(in, date_time, "<date-time>");
   }
 
   std::string uuid(const std::string& u) {
@@ -291,8 +306,24 @@ class Normalizer {
         {"FreeSWITCH-IPv4", std::regex(R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})")},
         {"FreeSWITCH-IPv6", std::regex(R"([0-9a-fA-F:]*:[0-9a-fA-F:]*)")},
     };
+    // A channel's clock readings: timestamps by name, where 0 ("never") is kept; every
+    // number of a duration, 0 included (whether a call lasted 0 or 1 ms is timing); the
+    // session counter.
+    static const std::regex time_name(
+        R"((?:-Time|-Epoch|_epoch|_uepoch|_stamp|_time|_created|^created)$)");
+    static const std::regex duration_name(R"(^variable_(?:\w*(?:sec|seconds)|[mu]?duration)$)");
+    static const std::regex number(R"(\d+(?:\.\d+)?)");
+    static const std::regex long_number(R"(\d{9,})");
     const auto it = shapes.find(name);
     if (it == shapes.end()) {
+      const std::string v(value);
+      if (name == "variable_session_id" ||
+          std::regex_match(name.begin(), name.end(), duration_name)) {
+        return std::regex_replace(v, number, "<n>");
+      }
+      if (std::regex_search(name.begin(), name.end(), time_name)) {
+        return text(std::regex_replace(date_times(v), long_number, "<time>"));
+      }
       return std::nullopt;
     }
     if (!std::regex_match(value.begin(), value.end(), it->second)) {
@@ -605,6 +636,339 @@ TEST(Conformance, SendeventReachesAnotherSubscribedConnection) {
   EXPECT_TRUE(subscriber_client.stays_quiet(200ms));
   EXPECT_TRUE(publisher_client.stays_quiet(50ms));
   expect_no_problems(sides);
+}
+
+// ---------------------------------------------------------------- calls
+
+// A server packet's Content-Type and body; nullopt when it is not a packet.
+std::optional<std::pair<std::string, std::string>> type_and_body(std::string_view raw) {
+  wire::Parser parser(wire::Direction::packet);
+  parser.feed(raw);
+  wire::MessageView view;
+  if (parser.next(view)) {
+    return std::nullopt;
+  }
+  return std::make_pair(std::string(view.header("Content-Type").value_or("")),
+                        std::string(view.body));
+}
+
+// The capture script's control connection K: authenticated, never saved, so what it
+// receives is not compared with anything; its api replies are only checked for success.
+//
+// It also listens to CHANNEL_ANSWER, CHANNEL_EXECUTE and CHANNEL_PARK, so a test can wait
+// until a new call has settled before the recorded connection subscribes: `originate`
+// replies once the a-leg is marked answered, and the a-leg's CHANNEL_ANSWER (fired by the
+// b-leg's thread after the mark, as in FreeSWITCH), its `park` and the b-leg's `echo` may
+// still be on their way, even after the a-leg's CHANNEL_PARK. The capture script's slower
+// steps left time for all of that; the events are a sure sign.
+class Control {
+ public:
+  explicit Control(unsigned short port) : client_(port) {}
+
+  bool start() {
+    const auto greeting = client_.next_packet();
+    if (!greeting || !greeting->starts_with("Content-Type: auth/request\n")) {
+      return false;
+    }
+    client_.send("auth ClueCon\n\nevent plain CHANNEL_ANSWER CHANNEL_EXECUTE CHANNEL_PARK\n\n");
+    for (const char* reply : {"+OK accepted", "+OK event listener enabled plain"}) {
+      const auto packet = client_.next_packet();
+      if (!packet ||
+          packet->find("Reply-Text: " + std::string(reply) + "\n") == std::string::npos) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The body of the api/response to `api <command>` (events that come first are kept).
+  std::string api(const std::string& command) {
+    client_.send("api " + command + "\n\n");
+    for (;;) {
+      const auto packet = client_.next_packet(15s);  // the capture script's originate timeout
+      const auto parsed = packet ? type_and_body(*packet) : std::nullopt;
+      if (!parsed) {
+        ADD_FAILURE() << "control connection: no reply to api " << command;
+        return {};
+      }
+      if (parsed->first == "api/response") {
+        return parsed->second;
+      }
+      keep(*parsed);
+    }
+  }
+
+  // `originate {origination_uuid=A}loopback/9196 &park`: the a-leg parks, the b-leg runs
+  // the dialplan (extension 9196: answer, echo).
+  void originate_park(const std::string& uuid) {
+    EXPECT_EQ(api("originate {origination_uuid=" + uuid + "}loopback/9196 &park"),
+              "+OK " + uuid + "\n");
+  }
+
+  void kill(const std::string& uuid) { EXPECT_EQ(api("uuid_kill " + uuid), "+OK\n"); }
+
+  // Waits until the call has settled: the a-leg answered and parked, the b-leg echoes.
+  void wait_settled(const std::string& uuid) {
+    const auto a_leg = [&](event::EventType type) {
+      return [&, type](const event::Event& e) {
+        return e.type() == type && e.header_or_empty("Unique-ID") == uuid;
+      };
+    };
+    EXPECT_TRUE(wait_for(a_leg(event::EventType::CHANNEL_ANSWER))) << uuid << " was not answered";
+    EXPECT_TRUE(wait_for(a_leg(event::EventType::CHANNEL_PARK))) << uuid << " did not park";
+    EXPECT_TRUE(wait_for([&](const event::Event& e) {
+      return e.type() == event::EventType::CHANNEL_EXECUTE &&
+             e.header_or_empty("variable_other_loopback_leg_uuid") == uuid &&
+             e.header_or_empty("Application") == "echo";
+    })) << "the b-leg of "
+        << uuid << " did not start echo";
+  }
+
+ private:
+  void keep(const std::pair<std::string, std::string>& packet) {
+    event::Event e;
+    if (packet.first == "text/event-plain" &&
+        event::decode(packet.second, wire::EventFormat::plain, e)) {
+      events_.push_back(std::move(e));
+    } else {
+      ADD_FAILURE() << "control connection: unexpected " << packet.first << " packet";
+    }
+  }
+
+  template <typename Match>
+  bool wait_for(const Match& match) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    for (std::size_t seen = 0;;) {
+      for (; seen < events_.size(); ++seen) {
+        if (match(events_[seen])) {
+          return true;
+        }
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      const auto packet = left.count() > 0 ? client_.next_packet(left) : std::nullopt;
+      const auto parsed = packet ? type_and_body(*packet) : std::nullopt;
+      if (!parsed) {
+        return false;
+      }
+      keep(*parsed);
+    }
+  }
+
+  RawClient client_;
+  std::vector<event::Event> events_;
+};
+
+// The call the capture script originated: the UUID its note names, otherwise the first
+// one the recorded client sent (myevents <uuid>).
+std::string call_uuid_of(const Transcript& t) {
+  const std::string file = read_file(data_dir() + "/conformance/" + t.name + ".txt");
+  const std::string note = file.substr(0, file.find("\n=== "));
+  const std::string client = t.client_bytes();
+  std::smatch m;
+  if (std::regex_search(note, m, kUuidRe) || std::regex_search(client, m, kUuidRe)) {
+    return m.str();
+  }
+  ADD_FAILURE() << t.name << ": no call UUID in the capture";
+  return {};
+}
+
+// Replays a capture exchange by exchange, and packet by packet within an exchange, so that
+// a test can act on the control connection exactly where the capture script did. All
+// packets of a capture must be read, in order, before finish().
+class StepReplay {
+ public:
+  static constexpr std::size_t kAll = static_cast<std::size_t>(-1);
+
+  explicit StepReplay(const std::string& name)
+      : t_(load_transcript(name)),
+        exchanges_(exchanges_of(t_)),
+        call_uuid_(call_uuid_of(t_)),
+        sides_{Normalizer("captured", client_uuids({&t_})),
+               Normalizer("received", client_uuids({&t_}))},
+        server_(vm_options()),
+        control_(server_.port()) {
+    EXPECT_TRUE(control_.start()) << "the control connection was not accepted";
+  }
+
+  const std::string& call_uuid() const { return call_uuid_; }
+  Control& control() { return control_; }
+
+  // The recorded connection connects; the server's greeting.
+  bool connect() {
+    client_.emplace(server_.port());
+    if (!client_->connected()) {
+      ADD_FAILURE() << "cannot connect";
+      return false;
+    }
+    return more();
+  }
+
+  // Sends the next client chunk and expects the first `count` packets FreeSWITCH sent
+  // after it (all of them by default).
+  bool next(std::size_t count = kAll) {
+    if (x_ + 1 >= exchanges_.size()) {
+      ADD_FAILURE() << t_.name << ": the capture has no more client chunks";
+      return false;
+    }
+    expect_exchange_done();
+    ++x_;
+    p_ = 0;
+    client_->send(exchanges_[x_].client_bytes);
+    return more(count);
+  }
+
+  // The next `count` packets of the current exchange (all that are left by default).
+  bool more(std::size_t count = kAll) {
+    const std::vector<std::string>& packets = exchanges_[x_].packets;
+    if (count == kAll) {
+      count = packets.size() - p_;
+    }
+    if (p_ + count > packets.size()) {
+      ADD_FAILURE() << t_.name << ": the capture has only " << packets.size() - p_
+                    << " more packets " << describe(exchanges_[x_].client_bytes);
+      return false;
+    }
+    const std::vector<std::string> want(packets.begin() + static_cast<std::ptrdiff_t>(p_),
+                                        packets.begin() + static_cast<std::ptrdiff_t>(p_ + count));
+    const std::string context = t_.name + " " + describe(exchanges_[x_].client_bytes) +
+                                ", from packet " + std::to_string(p_ + 1);
+    p_ += count;
+    if (!want.empty()) {
+      last_packet_ = want.back();
+    }
+    return expect_packets(*client_, want, sides_, context);
+  }
+
+  bool has_next() const { return x_ + 1 < exchanges_.size(); }
+
+  // Packets of the current exchange not read yet.
+  std::size_t left() const { return exchanges_[x_].packets.size() - p_; }
+
+  // Nothing arrives for `quiet` (FreeSWITCH sent nothing there either).
+  void expect_quiet(std::chrono::milliseconds quiet, const std::string& when) {
+    EXPECT_TRUE(client_->stays_quiet(quiet))
+        << t_.name << ": the server sent more than FreeSWITCH did " << when << "; next packet:\n"
+        << visible(client_->next_packet(100ms).value_or("(incomplete)"));
+  }
+
+  // The capture ends here: after a goodbye the socket closes; otherwise nothing more comes.
+  void finish() {
+    expect_exchange_done();
+    EXPECT_EQ(x_ + 1, exchanges_.size()) << t_.name << ": the test stopped before the capture";
+    if (is_disconnect_notice(last_packet_)) {
+      EXPECT_TRUE(client_->closes()) << t_.name << ": the server did not close after the goodbye";
+    } else {
+      expect_quiet(200ms, "at the end");
+    }
+    expect_no_problems(sides_);
+  }
+
+ private:
+  void expect_exchange_done() {
+    EXPECT_EQ(left(), 0u) << t_.name << ": the test skipped captured packets "
+                          << describe(exchanges_[x_].client_bytes);
+  }
+
+  const Transcript t_;
+  const std::vector<Exchange> exchanges_;
+  const std::string call_uuid_;
+  Sides sides_;
+  TestServer server_;
+  Control control_;
+  std::optional<RawClient> client_;
+  std::size_t x_ = 0;  // the current exchange
+  std::size_t p_ = 0;  // its packets read so far
+  std::string last_packet_;
+};
+
+// 08-10: `event <format> CHANNEL_CREATE`, then K originates a parked loopback call: the
+// a-leg's CHANNEL_CREATE, then the b-leg's. K's uuid_kill creates nothing; `noevents`.
+void replay_channel_create(const std::string& name) {
+  StepReplay r(name);
+  ASSERT_TRUE(r.connect());
+  ASSERT_TRUE(r.next());   // auth
+  ASSERT_TRUE(r.next(1));  // event <format> CHANNEL_CREATE: the reply only
+  ASSERT_EQ(r.left(), 2u);
+  r.control().originate_park(r.call_uuid());
+  ASSERT_TRUE(r.more());  // a-leg, b-leg
+  r.expect_quiet(500ms, "after the two CHANNEL_CREATEs");
+  r.control().kill(r.call_uuid());
+  r.expect_quiet(500ms, "after uuid_kill");
+  ASSERT_TRUE(r.next());  // noevents
+  r.finish();
+}
+
+TEST(Conformance, ChannelCreateOfBothLoopbackLegsAsPlainEvents) {
+  replay_channel_create("08_event_plain_channel_create");
+}
+TEST(Conformance, ChannelCreateOfBothLoopbackLegsAsJsonEvents) {
+  replay_channel_create("09_event_json_channel_create");
+}
+TEST(Conformance, ChannelCreateOfBothLoopbackLegsAsXmlEvents) {
+  replay_channel_create("10_event_xml_channel_create");
+}
+
+// 15: with one parked loopback call (K originated it; the b-leg echoes): show channels,
+// show channels as json, show channels count, show calls, uuid_exists, uuid_getvar,
+// uuid_kill, uuid_kill again (gone), uuid_kill without arguments, all from the recorded
+// connection. No events.
+TEST(Conformance, ShowChannelsAndUuidCommandsOnAParkedCall) {
+  StepReplay r("15_show_channels_uuid_kill");
+  r.control().originate_park(r.call_uuid());
+  r.control().wait_settled(r.call_uuid());
+  ASSERT_TRUE(r.connect());
+  while (r.has_next()) {
+    ASSERT_TRUE(r.next());
+  }
+  r.finish();
+}
+
+// 16: inbound `myevents A` on the parked a-leg (a second one: already enabled); K kills the
+// call 0.2 s later: CHANNEL_HANGUP, the goodbye, and the socket closes (no linger).
+// FreeSWITCH races the rest of the hangup events against the close (diffcheck accepts from
+// none to all of them before the goodbye); this server stops at the first, as captured,
+// every time, so the test is strict.
+TEST(Conformance, MyeventsWithoutLingerSaysGoodbyeAfterTheHangup) {
+  StepReplay r("16_myevents_inbound");
+  r.control().originate_park(r.call_uuid());
+  r.control().wait_settled(r.call_uuid());
+  ASSERT_TRUE(r.connect());
+  ASSERT_TRUE(r.next());   // auth
+  ASSERT_TRUE(r.next());   // myevents A: +OK Events Enabled
+  ASSERT_TRUE(r.next(1));  // myevents A again: -ERR aready enabled.
+  ASSERT_EQ(r.left(), 2u);
+  std::this_thread::sleep_for(200ms);
+  r.control().kill(r.call_uuid());
+  ASSERT_TRUE(r.more());  // CHANNEL_HANGUP, disconnect notice
+  r.finish();
+}
+
+// 17: inbound `myevents A json` (events stay plain: FreeSWITCH's quirk), `linger 3`; K kills
+// the call 0.2 s later: CHANNEL_HANGUP, the linger notice, CHANNEL_UNPARK,
+// CHANNEL_EXECUTE_COMPLETE (park), CHANNEL_STATE CS_HANGUP, CHANNEL_STATE CS_REPORTING,
+// CHANNEL_HANGUP_COMPLETE, and only when the 3 s are over the goodbye and the close.
+// FreeSWITCH may swap an event and a reply by one place (diffcheck's window); no reply
+// races here, and this server's order is fixed, so the test is strict.
+TEST(Conformance, MyeventsWithLingerGetsTheWholeHangupThenGoodbyeAfterThreeSeconds) {
+  StepReplay r("17_myevents_json_linger");
+  r.control().originate_park(r.call_uuid());
+  r.control().wait_settled(r.call_uuid());
+  ASSERT_TRUE(r.connect());
+  ASSERT_TRUE(r.next());   // auth
+  ASSERT_TRUE(r.next());   // myevents A json: +OK Events Enabled
+  ASSERT_TRUE(r.next(1));  // linger 3: +OK will linger 3 seconds
+  ASSERT_EQ(r.left(), 8u);
+  std::this_thread::sleep_for(200ms);
+  const auto killed = std::chrono::steady_clock::now();
+  r.control().kill(r.call_uuid());
+  ASSERT_TRUE(r.more(7));  // the events and the linger notice, at once
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, 1s);
+  ASSERT_TRUE(r.more());  // the goodbye, when the linger time is over
+  const auto after = std::chrono::steady_clock::now() - killed;
+  EXPECT_GE(after, 3s) << "the goodbye came before the 3 s linger was over";
+  EXPECT_LT(after, 4s) << "the goodbye came long after the 3 s linger";
+  r.finish();
 }
 
 }  // namespace
