@@ -1347,7 +1347,14 @@ ChannelPtr CallEngine::Impl::dial(const ChannelPtr& originator, const OriginateR
       return nullptr;
     }
   }
-  const auto deadline = Clock::now() + request.timeout;
+  // {originate_timeout=N} overrides the timeout argument, as in FreeSWITCH.
+  auto timeout = request.timeout;
+  if (auto t = find_var(request.dial.global_variables, "originate_timeout")) {
+    if (const int seconds = std::atoi(t->c_str()); seconds > 0) {
+      timeout = std::chrono::seconds(seconds);
+    }
+  }
+  const auto deadline = Clock::now() + timeout;
   for (const auto& group : request.dial.groups) {
     std::vector<ChannelPtr> legs;
     std::string group_cause;

@@ -520,6 +520,19 @@ TEST(CallsEndpointsSofia, OriginateTimeoutIsNoAnswer) {
   api.wait_for_channels(0);
 }
 
+// {originate_timeout=N} overrides the timeout argument (here the default 60 s).
+TEST(CallsEndpointsSofia, OriginateTimeoutVariableOverridesTheArgument) {
+  TestServer server;
+  Api api(server);
+  const auto start = Clock::now();
+  EXPECT_EQ(api("originate {originate_timeout=1}sofia/internal/noanswer@127.0.0.1 &park()"),
+            "-ERR NO_ANSWER\n");
+  const auto took = Clock::now() - start;
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 5s);
+  api.wait_for_channels(0);
+}
+
 // ============================================================================ event streams
 
 // `originate null/x &hangup()` seen with `event plain ALL`: the whole life of the channel.
