@@ -7,6 +7,14 @@
 //       N connections subscribe to `event plain CUSTOM esl_load::tick`; one publisher
 //       pipelines M `sendevent CUSTOM` commands; reports events delivered per second
 //       (all subscribers together) and how long the last subscriber took.
+//   esl_load calls  --port P [--calls N] [--command "api originate null/x &hangup()"]
+//                   [--subscribers S] [--drain-timeout SECONDS] [--by-name]
+//       S connections subscribe to `event plain ALL` and count every event; one control
+//       connection sends the command N times one after another (waiting for each reply,
+//       counting +OK and -ERR). Reports calls/s (N over first send to last reply), reply
+//       latency, events per subscriber and per call, and the drain: how long after the last
+//       reply every subscriber has its N CHANNEL_DESTROY events. Exits non-zero on any -ERR
+//       or when events are missing at the deadline.
 //
 // Loopback only: the host is always 127.0.0.1. Every run is bounded in count and time.
 #include <arpa/inet.h>
@@ -21,6 +29,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +69,7 @@ class Client {
     }
   }
   bool ok() const { return fd_ >= 0; }
+  bool eof() const { return eof_; }
   bool send(std::string_view bytes) {
     while (!bytes.empty()) {
       const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -86,6 +98,7 @@ class Client {
       }
       const ssize_t n = ::recv(fd_, buffer_, sizeof buffer_, 0);
       if (n <= 0) {
+        eof_ = true;
         return false;
       }
       parser_.feed(std::string_view(buffer_, static_cast<std::size_t>(n)));
@@ -109,6 +122,7 @@ class Client {
 
  private:
   int fd_ = -1;
+  bool eof_ = false;
   Parser parser_{Direction::packet};
   char buffer_[65536];
 };
@@ -226,11 +240,203 @@ int run_events(int port, const std::string& password, int subscribers, int event
   return delivered.load() == static_cast<long>(subscribers) * events ? 0 : 1;
 }
 
+// The Event-Name of a text/event-plain body (its first header in practice).
+std::string_view event_name(std::string_view body) {
+  constexpr std::string_view kName = "Event-Name: ";
+  std::size_t at = 0;
+  if (body.substr(0, kName.size()) != kName) {
+    at = body.find("\nEvent-Name: ");
+    if (at == std::string_view::npos) {
+      return {};
+    }
+    ++at;
+  }
+  at += kName.size();
+  const std::size_t end = body.find('\n', at);
+  return body.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+}
+
+struct SubscriberCount {
+  long events = 0;
+  long creates = 0;
+  long destroys = 0;
+  long hangup_completes = 0;
+  std::map<std::string, long, std::less<>> by_name;  // filled with --by-name only
+  std::optional<Clock::time_point> done_at;          // when the N-th CHANNEL_DESTROY arrived
+};
+
+int run_calls(int port, const std::string& password, int calls, const std::string& command,
+              int subscribers, int drain_timeout_s, bool by_name) {
+  const auto hard_deadline = Clock::now() + kDeadline;
+  std::vector<std::unique_ptr<Client>> subs;
+  for (int i = 0; i < subscribers; ++i) {
+    auto c = std::make_unique<Client>(port);
+    if (!c->ok() || !c->auth(password, hard_deadline)) {
+      std::fprintf(stderr, "esl_load: subscriber %d could not connect/authenticate\n", i);
+      return 1;
+    }
+    c->send("event plain ALL\n\n");
+    c->read([](const MessageView&) { return false; }, hard_deadline);
+    subs.push_back(std::move(c));
+  }
+  Client control(port);
+  if (!control.ok() || !control.auth(password, hard_deadline)) {
+    std::fprintf(stderr, "esl_load: control connection could not connect/authenticate\n");
+    return 1;
+  }
+
+  // Subscribers read until their N-th CHANNEL_DESTROY, until the drain deadline (set once the
+  // last reply is in) or until the hard deadline, whichever comes first.
+  std::atomic<Clock::rep> drain_deadline{Clock::time_point::max().time_since_epoch().count()};
+  std::vector<SubscriberCount> counts(static_cast<std::size_t>(subscribers));
+  std::vector<std::thread> readers;
+  for (int i = 0; i < subscribers; ++i) {
+    readers.emplace_back([&, i] {
+      Client& c = *subs[static_cast<std::size_t>(i)];
+      SubscriberCount& mine = counts[static_cast<std::size_t>(i)];
+      bool done = false;
+      while (!done && !c.eof()) {
+        const auto limit =
+            std::min({hard_deadline, Clock::time_point(Clock::duration(drain_deadline.load()))});
+        const auto now = Clock::now();
+        if (now >= limit) {
+          break;
+        }
+        c.read(
+            [&](const MessageView& m) {
+              if (m.header("Content-Type") != "text/event-plain") {
+                return true;
+              }
+              ++mine.events;
+              const std::string_view name = event_name(m.body);
+              if (by_name) {
+                auto it = mine.by_name.find(name);
+                if (it == mine.by_name.end()) {
+                  it = mine.by_name.emplace(std::string(name), 0).first;
+                }
+                ++it->second;
+              }
+              if (name == "CHANNEL_CREATE") {
+                ++mine.creates;
+              } else if (name == "CHANNEL_HANGUP_COMPLETE") {
+                ++mine.hangup_completes;
+              } else if (name == "CHANNEL_DESTROY" && ++mine.destroys == calls) {
+                mine.done_at = Clock::now();
+                done = true;
+                return false;
+              }
+              return true;
+            },
+            std::min(limit, now + std::chrono::milliseconds(200)));
+      }
+    });
+  }
+
+  std::vector<double> latencies;
+  latencies.reserve(static_cast<std::size_t>(calls));
+  int ok_replies = 0;
+  int err_replies = 0;
+  int other_replies = 0;
+  std::string first_error;
+  const std::string wire = command + "\n\n";
+  const auto start = Clock::now();
+  for (int i = 0; i < calls; ++i) {
+    const auto t0 = Clock::now();
+    if (!control.send(wire)) {
+      break;
+    }
+    std::string text;
+    const bool got = control.read(
+        [&](const MessageView& m) {
+          // api/response carries the result in its body; command/reply (bgapi, ...) in
+          // Reply-Text.
+          if (m.header("Content-Type") == "api/response") {
+            text = std::string(m.body);
+          } else {
+            text = std::string(m.header("Reply-Text").value_or(""));
+          }
+          return false;
+        },
+        hard_deadline);
+    if (!got) {
+      break;
+    }
+    latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (text.substr(0, 3) == "+OK") {
+      ++ok_replies;
+    } else {
+      if (text.substr(0, 4) == "-ERR") {
+        ++err_replies;
+      } else {
+        ++other_replies;
+      }
+      if (first_error.empty()) {
+        first_error = text.substr(0, text.find('\n'));
+      }
+    }
+  }
+  const auto last_reply = Clock::now();
+  drain_deadline = (last_reply + std::chrono::seconds(drain_timeout_s)).time_since_epoch().count();
+  for (auto& t : readers) {
+    t.join();
+  }
+
+  const int replies = static_cast<int>(latencies.size());
+  const double send_seconds = std::chrono::duration<double>(last_reply - start).count();
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    return latencies.empty() ? 0.0
+                             : latencies[std::min(latencies.size() - 1,
+                                                  static_cast<std::size_t>(p * latencies.size()))];
+  };
+  std::printf("calls: %d x \"%s\", %d subscriber(s) on `event plain ALL`\n", calls, command.c_str(),
+              subscribers);
+  std::printf(
+      "  replies: %d (+OK %d, -ERR %d, other %d) in %.3f s = %.0f calls/s; latency us p50 %.0f "
+      "p99 %.0f max %.0f\n",
+      replies, ok_replies, err_replies, other_replies, send_seconds, replies / send_seconds,
+      pct(0.50), pct(0.99), latencies.empty() ? 0.0 : latencies.back());
+  if (!first_error.empty()) {
+    std::printf("  first non-+OK reply: %s\n", first_error.c_str());
+  }
+  bool complete = replies == calls;
+  double drained = 0;  // when the last subscriber had all its CHANNEL_DESTROY events
+  for (int i = 0; i < subscribers; ++i) {
+    const SubscriberCount& c = counts[static_cast<std::size_t>(i)];
+    const bool all = c.creates == calls && c.destroys == calls && c.hangup_completes == calls;
+    complete = complete && all && c.done_at;
+    if (c.done_at) {
+      drained = std::max(drained, std::chrono::duration<double>(*c.done_at - start).count());
+    }
+    std::printf(
+        "  subscriber %d: %ld events = %.1f events/call; CHANNEL_CREATE %ld, "
+        "CHANNEL_HANGUP_COMPLETE %ld, CHANNEL_DESTROY %ld of %d%s\n",
+        i, c.events, static_cast<double>(c.events) / calls, c.creates, c.hangup_completes,
+        c.destroys, calls, all ? "" : " (MISSING EVENTS)");
+    for (const auto& [name, n] : c.by_name) {
+      std::printf("    %-28s %8ld = %.3f/call\n", name.c_str(), n, static_cast<double>(n) / calls);
+    }
+  }
+  if (subscribers > 0 && complete) {
+    std::printf(
+        "  drain: every subscriber had all %d CHANNEL_DESTROY %.3f s after the first send "
+        "(%+.1f ms from the last reply) = %.0f calls/s including drain\n",
+        calls, drained, (drained - send_seconds) * 1000, replies / std::max(drained, send_seconds));
+  } else if (subscribers > 0) {
+    std::printf(
+        "  drain: INCOMPLETE, events still missing %d s after the last reply (or at the %d s "
+        "deadline)\n",
+        drain_timeout_s, static_cast<int>(kDeadline.count()));
+  }
+  return err_replies == 0 && other_replies == 0 && complete ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"esl_load: load generator for an Event Socket server on 127.0.0.1"};
   app.require_subcommand(1);
+  app.fallthrough();  // --port and --password also after the subcommand
   int port = 8021;
   std::string password = "ClueCon";
   app.add_option("--port", port, "server port on 127.0.0.1");
@@ -247,9 +453,26 @@ int main(int argc, char** argv) {
   auto* ev = app.add_subcommand("events", "one publisher, N subscribers");
   ev->add_option("--subscribers", subscribers)->check(CLI::Range(1, 5000));
   ev->add_option("--events", events)->check(CLI::Range(1, 10000000));
+  int calls = 10000;
+  std::string call_command = "api originate null/x &hangup()";
+  int call_subscribers = 1;
+  int drain_timeout = 30;
+  bool by_name = false;
+  auto* cl =
+      app.add_subcommand("calls", "sequential call commands, S `event plain ALL` subscribers");
+  cl->add_option("--calls", calls)->check(CLI::Range(1, 1000000));
+  cl->add_option("--command", call_command);
+  cl->add_option("--subscribers", call_subscribers)->check(CLI::Range(0, 100));
+  cl->add_option("--drain-timeout", drain_timeout,
+                 "seconds to wait for events after the last reply")
+      ->check(CLI::Range(1, 120));
+  cl->add_flag("--by-name", by_name, "also count every Event-Name (each subscriber)");
   CLI11_PARSE(app, argc, argv);
   if (api->parsed()) {
     return run_api(port, password, clients, requests, command);
+  }
+  if (cl->parsed()) {
+    return run_calls(port, password, calls, call_command, call_subscribers, drain_timeout, by_name);
   }
   return run_events(port, password, subscribers, events);
 }

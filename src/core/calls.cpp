@@ -67,6 +67,7 @@ struct LegPlan {
   std::optional<RemoteParty> remote;  // sofia: how the far end behaves
   std::chrono::milliseconds timeout{60000};
   std::function<void()> after_create;  // loopback: start the b-leg once the a-leg exists
+  bool begun = false;  // CS_INIT and CHANNEL_CREATE already done (by the originator)
 };
 
 }  // namespace
@@ -91,6 +92,9 @@ struct CallEngine::Impl {
 
   void start_leg(ChannelPtr channel, LegPlan plan);
   void run_leg(const ChannelPtr& channel, const LegPlan& plan);
+  void begin_leg(const ChannelPtr& channel, const LegPlan& plan);
+  void run_states(const ChannelPtr& channel, const LegPlan& plan, std::string& last_app,
+                  std::string& last_arg);
   void set_running(const ChannelPtr& channel, ChannelState state);
   void run_routing(const ChannelPtr& channel);
   void run_execute(const ChannelPtr& channel, std::string& last_app, std::string& last_arg);
@@ -575,6 +579,13 @@ void CallEngine::Impl::start_leg(ChannelPtr channel, LegPlan plan) {
 void CallEngine::Impl::run_leg(const ChannelPtr& channel, const LegPlan& plan) {
   std::string last_app;
   std::string last_arg;
+  if (!plan.begun) {
+    begin_leg(channel, plan);
+  }
+  run_states(channel, plan, last_app, last_arg);
+}
+
+void CallEngine::Impl::begin_leg(const ChannelPtr& channel, const LegPlan& plan) {
   // CS_INIT: the endpoint's init handler moves the channel on to routing; CHANNEL_CREATE
   // follows (CS_INIT / 2 in the captures).
   channel->update([](ChannelData& d) { d.state = ChannelState::CS_INIT; });
@@ -592,7 +603,10 @@ void CallEngine::Impl::run_leg(const ChannelPtr& channel, const LegPlan& plan) {
   if (plan.endpoint == Endpoint::null) {
     mark_answered(channel);
   }
+}
 
+void CallEngine::Impl::run_states(const ChannelPtr& channel, const LegPlan& plan,
+                                  std::string& last_app, std::string& last_arg) {
   for (;;) {
     ChannelState target = ChannelState::CS_NONE;
     channel->control([&](Channel::Control& c, ChannelData& d) {
@@ -738,7 +752,12 @@ void CallEngine::Impl::run_routing(const ChannelPtr& channel) {
 }
 
 void CallEngine::Impl::run_consume_media(const ChannelPtr& channel, const LegPlan& plan) {
-  set_running(channel, ChannelState::CS_CONSUME_MEDIA);
+  bool entered = false;  // an originated leg entered it on the originator's thread
+  channel->update(
+      [&](ChannelData& d) { entered = d.running_state == ChannelState::CS_CONSUME_MEDIA; });
+  if (!entered) {
+    set_running(channel, ChannelState::CS_CONSUME_MEDIA);
+  }
   auto left = [](const Channel::Control& c, const ChannelData& d) {
     return c.hangup || d.state != ChannelState::CS_CONSUME_MEDIA;
   };
@@ -1333,6 +1352,17 @@ ChannelPtr CallEngine::Impl::create_leg(const ChannelPtr& originator,
     plan.after_create = [this, b_leg, b_plan] { start_leg(b_leg, b_plan); };
   }
   engine.fire(channel, EventType::CHANNEL_OUTGOING, kOutgoing);
+  // The first steps run here, on the originator's thread, up to the wait in
+  // CS_CONSUME_MEDIA: the events come in one fixed order, and a leg that answers at once
+  // (null) is ready to hand over without waiting for its thread to start.
+  begin_leg(channel, plan);
+  run_routing(channel);
+  bool waiting = false;
+  channel->update([&](ChannelData& d) { waiting = d.state == ChannelState::CS_CONSUME_MEDIA; });
+  if (waiting) {
+    set_running(channel, ChannelState::CS_CONSUME_MEDIA);
+  }
+  plan.begun = true;
   start_leg(channel, std::move(plan));
   return channel;
 }
