@@ -173,42 +173,11 @@ void register_builtin_applications(CallEngine& engine) {
     call.engine().answer(call.channel());
   });
   e.register_application(
-      "pre_answer", "Pre-Answer the call", [](CallContext& call, std::string_view) {
-        constexpr event::CallSite kSite{"switch_channel.c",
-                                        "switch_channel_perform_mark_pre_answered", 3591};
-        bool changed = false;
-        call.channel()->update([&](ChannelData& d) {
-          if (d.answer_state == "ringing") {
-            d.answer_state = "early";
-            d.call_state = CallState::EARLY;
-            d.caller.progress_media = std::chrono::duration_cast<std::chrono::microseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count();
-            changed = true;
-          }
-        });
-        if (changed) {
-          call.engine().fire(call.channel(), EventType::CHANNEL_PROGRESS_MEDIA, kSite);
-        }
-      });
+      "pre_answer", "Pre-Answer the call",
+      [](CallContext& call, std::string_view) { call.engine().pre_answer(call.channel()); });
   e.register_application(
-      "ring_ready", "Indicate Ring_Ready", [](CallContext& call, std::string_view) {
-        constexpr event::CallSite kSite{"switch_channel.c",
-                                        "switch_channel_perform_mark_ring_ready_value", 3521};
-        bool changed = false;
-        call.channel()->update([&](ChannelData& d) {
-          if (d.caller.progress == 0 && d.answer_state == "ringing") {
-            d.call_state = CallState::RINGING;
-            d.caller.progress = std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
-            changed = true;
-          }
-        });
-        if (changed) {
-          call.engine().fire(call.channel(), EventType::CHANNEL_PROGRESS, kSite);
-        }
-      });
+      "ring_ready", "Indicate Ring_Ready",
+      [](CallContext& call, std::string_view) { call.engine().ring_ready(call.channel()); });
   e.register_application("hangup", "Hangup the call", [](CallContext& call, std::string_view data) {
     call.engine().hangup(call.channel(), data.empty() ? "NORMAL_CLEARING" : cause_from(data));
   });

@@ -123,6 +123,7 @@ struct CallEngine::Impl {
   void set_call_state(const ChannelPtr& channel, CallState state);
   void mark_answered(const ChannelPtr& channel);
   void mark_pre_answered(const ChannelPtr& channel);
+  void mark_ring_ready(const ChannelPtr& channel);
   std::optional<RemoteParty> remote_for(std::string_view destination) const;
   // Creates and rings the legs of a dial string; the first to answer wins. `originator` is
   // the bridging channel (nullptr for the originate API).
@@ -333,6 +334,30 @@ void CallEngine::Impl::set_call_state(const ChannelPtr& channel, CallState state
     e.add_header("Original-Channel-Call-State", call_state_name(old));
     e.add_header("Channel-Call-State-Number", std::to_string(static_cast<int>(state)));
   });
+}
+
+void CallEngine::Impl::mark_ring_ready(const ChannelPtr& channel) {
+  bool changed = false;
+  channel->update([&](ChannelData& d) {
+    if (d.caller.progress == 0 && d.answer_state == "ringing") {
+      d.caller.progress = now_us();
+      changed = true;
+    }
+  });
+  if (changed) {
+    set_call_state(channel, CallState::RINGING);
+    engine.fire(channel, EventType::CHANNEL_PROGRESS, kRingReady);
+  }
+}
+
+bool CallEngine::ring_ready(const ChannelPtr& channel) {
+  impl_->mark_ring_ready(channel);
+  return true;
+}
+
+bool CallEngine::pre_answer(const ChannelPtr& channel) {
+  impl_->mark_pre_answered(channel);
+  return true;
 }
 
 void CallEngine::Impl::mark_pre_answered(const ChannelPtr& channel) {
@@ -822,17 +847,7 @@ void CallEngine::Impl::run_consume_media(const ChannelPtr& channel, const LegPla
   if (plan.remote && channel->snapshot().answer_state == "ringing") {
     const RemoteParty& party = *plan.remote;
     // 180 Ringing, then the outcome after the configured ring time.
-    bool ringing = false;
-    channel->update([&](ChannelData& d) {
-      if (d.caller.progress == 0) {
-        d.caller.progress = now_us();
-        ringing = true;
-      }
-    });
-    if (ringing) {
-      set_call_state(channel, CallState::RINGING);
-      engine.fire(channel, EventType::CHANNEL_PROGRESS, kRingReady);
-    }
+    mark_ring_ready(channel);
     if (!channel->wait_until(Clock::now() + party.ring, left)) {
       if (party.outcome == "answer") {
         mark_answered(channel);

@@ -88,6 +88,10 @@ class CallEngine {
   bool hangup(std::string_view uuid, std::string_view cause);
   // Answers a channel that is not yet answered (uuid_answer, the answer application).
   bool answer(const ChannelPtr& channel);
+  // Early media (pre_answer: CHANNEL_PROGRESS_MEDIA) and ringing (ring_ready:
+  // CHANNEL_PROGRESS), each with its CHANNEL_CALLSTATE; nothing when already past that.
+  bool pre_answer(const ChannelPtr& channel);
+  bool ring_ready(const ChannelPtr& channel);
   // Queues an application for the channel's thread (sendmsg execute, uuid_broadcast).
   bool queue_application(std::string_view uuid, Channel::QueuedApplication app);
   // Interrupts the media application running (uuid_break); `all` also drops the queue.
