@@ -162,7 +162,7 @@ ApiStatus uuid_break_command(Switch& sw, const ApiRequest& req, std::string& out
 ApiStatus uuid_broadcast_command(Switch& sw, const ApiRequest& req, std::string& out) {
   const auto a = args_of(req.args);
   if (a.size() < 2)
-    return usage(out, "<uuid> <path> [aleg|bleg|both]");
+    return usage(out, "<uuid> <path> [aleg|bleg|holdb|both]");
   Channel::QueuedApplication app;
   // "app::args" runs an application, anything else is played.
   if (const std::size_t sep = a[1].find("::"); sep != std::string::npos) {
@@ -172,8 +172,22 @@ ApiStatus uuid_broadcast_command(Switch& sw, const ApiRequest& req, std::string&
     app.application = "playback";
     app.data = a[1];
   }
-  if (!sw.calls().queue_application(a[0], app))
+  ChannelPtr channel = sw.channels().find(a[0]);
+  if (!channel)
     return no_channel(out);
+  // aleg (the default): the channel itself; bleg: the leg it is bridged to; both.
+  const std::string legs = a.size() > 2 ? a[2] : "aleg";
+  std::string partner;
+  channel->control([&](Channel::Control& c, ChannelData&) {
+    partner = c.bridged ? c.partner : "";
+    return 0;
+  });
+  if (legs != "bleg") {
+    sw.calls().queue_application(channel->uuid(), app);
+  }
+  if ((legs == "bleg" || legs == "both") && !partner.empty()) {
+    sw.calls().queue_application(partner, app);
+  }
   out += "+OK Message sent\n";
   return ApiStatus::success;
 }
@@ -369,7 +383,7 @@ void register_call_commands(Switch& sw) {
           "[-bleg|-both] <uuid> <dest-exten> [<dialplan>] [<context>]", uuid_transfer_command);
   api.add("uuid_park", "Park channel", "<uuid>", uuid_park_command);
   api.add("uuid_break", "Break out of media sent to channel", "<uuid> [all]", uuid_break_command);
-  api.add("uuid_broadcast", "Execute dialplan application", "<uuid> <path> [aleg|bleg|both]",
+  api.add("uuid_broadcast", "Execute dialplan application", "<uuid> <path> [aleg|bleg|holdb|both]",
           uuid_broadcast_command);
   api.add("uuid_setvar_multi", "Set multiple variables", "<uuid> <var>=<value>;<var>=<value>...",
           uuid_setvar_multi_command);

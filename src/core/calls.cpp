@@ -124,6 +124,8 @@ struct CallEngine::Impl {
   void mark_answered(const ChannelPtr& channel);
   void mark_pre_answered(const ChannelPtr& channel);
   void mark_ring_ready(const ChannelPtr& channel);
+  // The other leg of a loopback pair (not a bridged leg), if any.
+  ChannelPtr loopback_twin(const ChannelPtr& channel);
   std::optional<RemoteParty> remote_for(std::string_view destination) const;
   // Creates and rings the legs of a dial string; the first to answer wins. `originator` is
   // the bridging channel (nullptr for the originate API).
@@ -347,6 +349,9 @@ void CallEngine::Impl::mark_ring_ready(const ChannelPtr& channel) {
   if (changed) {
     set_call_state(channel, CallState::RINGING);
     engine.fire(channel, EventType::CHANNEL_PROGRESS, kRingReady);
+    if (ChannelPtr twin = loopback_twin(channel)) {
+      mark_ring_ready(twin);  // the caller of a loopback pair hears its other leg ring
+    }
   }
 }
 
@@ -374,11 +379,22 @@ void CallEngine::Impl::mark_pre_answered(const ChannelPtr& channel) {
   }
   set_call_state(channel, CallState::EARLY);
   engine.fire(channel, EventType::CHANNEL_PROGRESS_MEDIA, kPreAnswered);
+  if (ChannelPtr twin = loopback_twin(channel)) {
+    mark_pre_answered(twin);  // early media flows through the loopback pair
+  }
+}
+
+ChannelPtr CallEngine::Impl::loopback_twin(const ChannelPtr& channel) {
+  std::string partner;
+  channel->control([&](Channel::Control& c, ChannelData&) {
+    partner = c.bridged ? "" : c.partner;
+    return 0;
+  });
+  return partner.empty() ? nullptr : engine.core().channels().find(partner);
 }
 
 void CallEngine::Impl::mark_answered(const ChannelPtr& channel) {
   bool changed = false;
-  std::string partner;
   // The answer and its events happen under the channel's lock (as a hangup does): whoever
   // waits for the answer (originate) is released only once CHANNEL_ANSWER is out, so the
   // events of what runs next cannot overtake it.
@@ -387,7 +403,6 @@ void CallEngine::Impl::mark_answered(const ChannelPtr& channel) {
       return 0;
     }
     changed = true;
-    partner = c.partner;
     d.answer_state = "answered";
     d.caller.answered = now_us();
     d.set_variable("endpoint_disposition", "ANSWER");
@@ -410,17 +425,8 @@ void CallEngine::Impl::mark_answered(const ChannelPtr& channel) {
     return;
   }
   // A loopback leg answering answers its twin: the call is up end to end.
-  if (!partner.empty()) {
-    if (ChannelPtr twin = engine.core().channels().find(partner)) {
-      bool loopback = false;
-      twin->control([&](Channel::Control& c, ChannelData&) {
-        loopback = !c.bridged;
-        return 0;
-      });
-      if (loopback) {
-        mark_answered(twin);
-      }
-    }
+  if (ChannelPtr twin = loopback_twin(channel)) {
+    mark_answered(twin);
   }
 }
 
@@ -715,10 +721,18 @@ void CallEngine::Impl::run_states(const ChannelPtr& channel, const LegPlan& plan
         run_park_state(channel, last_app, last_arg);
         break;
       default:
-        // A state nobody drives here: wait for a change.
-        channel->wait([&](const Channel::Control& c, const ChannelData& d) {
-          return c.hangup || d.state != target;
-        });
+        // A state nobody drives here (a bridged b-leg's CS_EXCHANGE_MEDIA): run what is
+        // queued for the channel until the state changes.
+        {
+          bool queued = false;
+          channel->wait([&](const Channel::Control& c, const ChannelData& d) {
+            queued = !c.queue.empty();
+            return c.hangup || d.state != target || queued;
+          });
+          if (queued) {
+            engine.run_queued(channel);
+          }
+        }
         break;
     }
   }
@@ -1626,7 +1640,17 @@ static void run_bridge(CallEngine& engine, const ChannelPtr& a, const ChannelPtr
     e.add_header("Sent-Callee-ID-Number", a_data.caller.caller_id_number);
     e.add_header("Bridged-To", a->uuid());
   });
-  a->wait([&](const Channel::Control& c, const ChannelData&) { return c.hangup || c.leave; });
+  // While bridged, either leg still runs what is queued for it (uuid_broadcast, sendmsg).
+  for (;;) {
+    bool queued = false;
+    a->wait([&](const Channel::Control& c, const ChannelData&) {
+      queued = !c.queue.empty();
+      return c.hangup || c.leave || queued;
+    });
+    if (!queued || !engine.run_queued(a)) {
+      break;
+    }
+  }
   engine.fire(a, EventType::CHANNEL_UNBRIDGE, kUnbridge, ids);
   bool a_up = false;
   a->control([&](Channel::Control& c, ChannelData& d) {

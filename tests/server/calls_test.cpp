@@ -1003,6 +1003,27 @@ TEST(CallsApps, UuidTransferOfTheLoopbackBLegRunsTheNewExtension) {
 // `originate null/a &bridge(null/b)`: CHANNEL_BRIDGE on the a-leg names both legs and the
 // other leg; killing the b-leg ends the bridge (CHANNEL_UNBRIDGE) and the a-leg, whose
 // application list is then done, hangs up.
+// uuid_broadcast reaches the leg asked for while the call is bridged: bleg plays on the
+// bridged leg, aleg on the channel itself, both on both.
+TEST(CallsApps, BroadcastOnABridgedCallPlaysOnTheLegAskedFor) {
+  TestServer server;
+  Events events(server, "CHANNEL_BRIDGE CHANNEL_CREATE PLAYBACK_START");
+  Api api(server);
+  const std::string a = api.originate("null/a &bridge(null/b)");
+  ASSERT_FALSE(a.empty());
+  ASSERT_TRUE(events.wait(is(a, "CHANNEL_BRIDGE")));
+  const std::string b = uuid_of_channel(events, "null/b");
+  ASSERT_FALSE(b.empty());
+  const std::string tone = "tone_stream://%(20,0,440)";
+  EXPECT_EQ(api("uuid_broadcast " + a + " " + tone + " bleg"), "+OK Message sent\n");
+  EXPECT_TRUE(events.wait(is(b, "PLAYBACK_START")));
+  EXPECT_FALSE(events.wait(is(a, "PLAYBACK_START"), 200ms)) << "bleg is the other leg only";
+  EXPECT_EQ(api("uuid_broadcast " + a + " " + tone + " aleg"), "+OK Message sent\n");
+  EXPECT_TRUE(events.wait(is(a, "PLAYBACK_START")));
+  EXPECT_EQ(api("hupall"), "+OK hangup all channels with cause MANAGER_REQUEST\n");
+  api.wait_for_channels(0);
+}
+
 TEST(CallsApps, BridgeJoinsTheLegsUntilTheBLegHangsUp) {
   TestServer server;
   Events events(server, "ALL");
