@@ -20,8 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string destination = "9196";
   eventsocket::dialplan::Channel channel;
   channel.field = [&](std::string_view name) -> std::optional<std::string> {
-    if (name == "destination_number") return destination;
-    if (name == "caller_id_number") return std::string("1000");
+    if (name == "destination_number")
+      return destination;
+    if (name == "caller_id_number")
+      return std::string("1000");
     return std::nullopt;
   };
   channel.expand = [](std::string_view text) { return std::string(text); };

@@ -25,7 +25,7 @@ Switch& shared_switch() {
     options.hostname = "fuzzhost";
     options.heartbeat_interval = std::chrono::milliseconds(0);
     options.api_threads = 1;
-    options.max_sessions = 8;  // whatever the fuzzer finds, a handful of channels at most
+    options.max_sessions = 8;       // whatever the fuzzer finds, a handful of channels at most
     auto* s = new Switch(options);  // lives for the whole fuzzing run
     s->logger().set_console_level(eventsocket::core::LogLevel::disable);
     return s;

@@ -90,7 +90,7 @@ class Channel {
     std::string bridge_request;  // uuid_bridge: the leg to bridge with
     bool bridged = false;
     bool held = false;
-    std::string dtmf;      // digits received and not yet consumed
+    std::string dtmf;  // digits received and not yet consumed
     // An originated leg belongs to its originator (originate, bridge) until it is answered
     // and handed over: until then routing waits in CS_CONSUME_MEDIA instead of hunting.
     bool held_by_originator = false;
