@@ -45,14 +45,8 @@ std::optional<long long> to_number(std::string_view s) {
 
 // A cause given by name or Q.850 number; NORMAL_CLEARING when it is neither.
 std::string cause_from(std::string_view text) {
-  text = trim(text);
-  if (auto n = to_number(text)) {
-    if (auto c = hangup_cause_by_code(static_cast<int>(*n)))
-      return std::string(c->name);
-  }
-  if (auto c = hangup_cause_by_name(text))
-    return std::string(c->name);
-  return "NORMAL_CLEARING";
+  return std::string(
+      hangup_cause_from_text(text).value_or(HangupCause{"NORMAL_CLEARING", 16}).name);
 }
 
 // How long a simulated playback lasts; nullopt for a file that does not exist, a negative

@@ -32,13 +32,8 @@ std::optional<long long> to_number(std::string_view s) {
 }
 
 std::string cause_from(std::string_view text, std::string_view fallback) {
-  if (auto n = to_number(text)) {
-    if (auto c = hangup_cause_by_code(static_cast<int>(*n)))
-      return std::string(c->name);
-  }
-  if (auto c = hangup_cause_by_name(text))
-    return std::string(c->name);
-  return std::string(fallback);
+  const auto cause = hangup_cause_from_text(text);
+  return std::string(cause ? cause->name : fallback);
 }
 
 constexpr std::string_view kOriginateSyntax =

@@ -1,6 +1,7 @@
 #include "eventsocket/core/channel.hpp"
 
 #include <array>
+#include <charconv>
 
 namespace eventsocket::core {
 namespace {
@@ -137,6 +138,19 @@ std::optional<HangupCause> hangup_cause_by_code(int q850) noexcept {
     }
   }
   return std::nullopt;
+}
+
+std::optional<HangupCause> hangup_cause_from_text(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  int code = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), code);
+  if (ec == std::errc() && end == text.data() + text.size()) {
+    return hangup_cause_by_code(code);
+  }
+  return hangup_cause_by_name(text);
 }
 
 void CallerProfile::add_event_headers(event::Event& e, std::string_view prefix) const {

@@ -42,6 +42,9 @@ struct HangupCause {
 };
 std::optional<HangupCause> hangup_cause_by_name(std::string_view name) noexcept;
 std::optional<HangupCause> hangup_cause_by_code(int q850) noexcept;
+// A cause as users write it (hangup app, uuid_kill, hupall): a name or a Q.850 number,
+// surrounding blanks ignored.
+std::optional<HangupCause> hangup_cause_from_text(std::string_view text) noexcept;
 
 // A caller profile (switch_caller_profile_t) as events show it under a prefix: `Caller`,
 // `Other-Leg`, or `Channel` in the outbound connect reply (EVENTS.md §8.2).
