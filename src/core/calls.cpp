@@ -5,6 +5,7 @@
 #include <ctime>
 #include <thread>
 
+#include "eventsocket/core/fiber_scheduler.hpp"
 #include "eventsocket/core/switch.hpp"
 #include "eventsocket/core/uuid.hpp"
 
@@ -90,23 +91,12 @@ struct CallEngine::Impl {
   std::size_t threads = 0;  // channels whose thread has not finished
   bool shutting_down = false;
 
-  // The channels' threads, kept for the next channel once theirs has ended: creating a
-  // thread per call costs more than the call itself (clone, stack mapping, page faults).
-  // A thread waits for work for kIdleThreadLife, then exits; every channel gets a thread
-  // at once, from the pool or new, so one channel never waits for another.
-  struct ThreadPool {
-    std::mutex mutex;
-    std::condition_variable work;
-    std::condition_variable exited;
-    std::deque<std::function<void()>> jobs;
-    std::size_t idle = 0;  // waiting threads not yet promised a job
-    std::size_t threads = 0;
-    bool stop = false;
-  } pool;
-  static constexpr std::chrono::seconds kIdleThreadLife{30};
-  void run_on_thread(std::function<void()> job);
-  void pool_worker(std::function<void()> job);
-  void stop_pool();
+  // Every channel runs on a fiber of this scheduler: a parked or sleeping call holds a
+  // small stack, not a thread (many outbound calls wait on their programs for long).
+  std::unique_ptr<FiberScheduler> fibers =
+      std::make_unique<FiberScheduler>(std::max(4u, 2 * std::thread::hardware_concurrency()));
+  void run_on_thread(std::function<void()> job) { fibers->spawn(std::move(job)); }
+  void stop_pool() { fibers.reset(); }
 
   void start_leg(ChannelPtr channel, LegPlan plan);
   void run_leg(const ChannelPtr& channel, const LegPlan& plan);
@@ -624,45 +614,6 @@ void CallEngine::Impl::start_leg(ChannelPtr channel, LegPlan plan) {
       threads_done.notify_all();
     }
   });
-}
-
-void CallEngine::Impl::run_on_thread(std::function<void()> job) {
-  std::lock_guard lock(pool.mutex);
-  if (pool.idle > 0) {
-    --pool.idle;  // promised: that waiting thread takes this job
-    pool.jobs.push_back(std::move(job));
-    pool.work.notify_one();
-    return;
-  }
-  ++pool.threads;
-  std::thread([this, job = std::move(job)]() mutable { pool_worker(std::move(job)); }).detach();
-}
-
-void CallEngine::Impl::pool_worker(std::function<void()> job) {
-  for (;;) {
-    job();
-    job = nullptr;
-    std::unique_lock lock(pool.mutex);
-    ++pool.idle;
-    pool.work.wait_for(lock, kIdleThreadLife, [&] { return !pool.jobs.empty() || pool.stop; });
-    if (!pool.jobs.empty()) {
-      job = std::move(pool.jobs.front());  // its submitter already took this thread off idle
-      pool.jobs.pop_front();
-      continue;
-    }
-    --pool.idle;
-    if (--pool.threads == 0) {
-      pool.exited.notify_all();
-    }
-    return;
-  }
-}
-
-void CallEngine::Impl::stop_pool() {
-  std::unique_lock lock(pool.mutex);
-  pool.stop = true;
-  pool.work.notify_all();
-  pool.exited.wait(lock, [&] { return pool.threads == 0; });
 }
 
 void CallEngine::Impl::run_leg(const ChannelPtr& channel, const LegPlan& plan) {

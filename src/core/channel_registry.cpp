@@ -1,7 +1,10 @@
 #include "eventsocket/core/channel_registry.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <ctime>
+
+#include "eventsocket/core/fiber_scheduler.hpp"
 
 namespace eventsocket::core {
 
@@ -48,6 +51,102 @@ void Channel::add_event_headers(event::Event& event) const {
 Channel::Listing Channel::listing() const {
   std::lock_guard lock(mutex_);
   return listing_;
+}
+
+// A fiber parked in wait_for(); it lives on that fiber's stack until the fiber resumes.
+struct Channel::FiberWaiter {
+  Channel* channel;
+  ReadyRef ready;
+  const std::chrono::steady_clock::time_point* deadline;
+  Fiber* fiber;
+  std::uint64_t id;  // tells a late timer from the waiter now at the same address
+  std::uint64_t timer = 0;
+};
+
+namespace {
+std::atomic<std::uint64_t> next_wait_id{1};
+}
+
+bool Channel::wait_for(const std::chrono::steady_clock::time_point* deadline, ReadyRef ready) {
+  Fiber* self = FiberScheduler::current();
+  if (self == nullptr) {
+    std::unique_lock lock(mutex_);
+    if (deadline != nullptr) {
+      return wake_.wait_until(lock, *deadline, [&] { return ready(control_, data_); });
+    }
+    wake_.wait(lock, [&] { return ready(control_, data_); });
+    return true;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (ready(control_, data_)) {
+      return true;
+    }
+    if (deadline != nullptr && std::chrono::steady_clock::now() >= *deadline) {
+      return false;
+    }
+  }
+  FiberWaiter waiter{this, ready, deadline, self, next_wait_id++};
+  // Registered only once the fiber is off its stack (see FiberScheduler::suspend).
+  FiberScheduler::suspend(
+      [](void* arg, Fiber* fiber) {
+        auto* w = static_cast<FiberWaiter*>(arg);
+        Channel& ch = *w->channel;
+        std::unique_lock lock(ch.mutex_);
+        if (w->ready(ch.control_, ch.data_)) {
+          lock.unlock();
+          FiberScheduler::resume(fiber);
+          return;
+        }
+        ch.fiber_waiters_.push_back(w);
+        if (w->deadline != nullptr) {
+          // The timer holds the channel weakly and finds the waiter by id: by the time it
+          // fires the wait may have ended and the channel may be gone.
+          std::weak_ptr<Channel> weak = ch.weak_from_this();
+          const std::uint64_t id = w->id;
+          w->timer = FiberScheduler::scheduler_of(fiber).add_timer(*w->deadline, [weak, id] {
+            const std::shared_ptr<Channel> channel = weak.lock();
+            if (!channel) {
+              return;
+            }
+            Fiber* wake = nullptr;
+            {
+              std::lock_guard timer_lock(channel->mutex_);
+              auto& list = channel->fiber_waiters_;
+              auto it = std::find_if(list.begin(), list.end(),
+                                     [&](const FiberWaiter* x) { return x->id == id; });
+              if (it != list.end()) {
+                wake = (*it)->fiber;
+                list.erase(it);
+              }
+            }
+            if (wake != nullptr) {
+              FiberScheduler::resume(wake);
+            }
+          });
+        }
+      },
+      &waiter);
+  std::lock_guard lock(mutex_);
+  return ready(control_, data_);
+}
+
+void Channel::wake_waiters() {
+  wake_.notify_all();
+  for (auto it = fiber_waiters_.begin(); it != fiber_waiters_.end();) {
+    FiberWaiter* w = *it;
+    if (!w->ready(control_, data_)) {
+      ++it;
+      continue;
+    }
+    it = fiber_waiters_.erase(it);
+    Fiber* fiber = w->fiber;
+    if (w->timer != 0) {
+      FiberScheduler::scheduler_of(fiber).cancel_timer(w->timer);
+    }
+    // w is on the fiber's stack: not touched again once the fiber may run.
+    FiberScheduler::resume(fiber);
+  }
 }
 
 ChannelPtr ChannelRegistry::add(ChannelData data) {

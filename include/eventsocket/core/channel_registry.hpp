@@ -18,7 +18,7 @@ namespace eventsocket::core {
 
 // One live channel. Its data is guarded by its own mutex: API commands, the Event Socket
 // sessions bound to it and its own call flow read and change it from different threads.
-class Channel {
+class Channel : public std::enable_shared_from_this<Channel> {
  public:
   explicit Channel(ChannelData data);
 
@@ -101,22 +101,41 @@ class Channel {
   auto control(Change&& change) {
     std::unique_lock lock(mutex_);
     struct Notify {
-      std::condition_variable& cv;
-      ~Notify() { cv.notify_all(); }
-    } notify{wake_};
+      Channel& channel;
+      ~Notify() { channel.wake_waiters(); }
+    } notify{*this};
     return change(control_, data_);
   }
   // Waits until `ready(control, data)` holds or the deadline passes; returns ready's value.
+  // On a channel's fiber the wait gives the worker thread back; elsewhere it blocks.
   template <typename Ready>
   bool wait_until(std::chrono::steady_clock::time_point deadline, Ready&& ready) {
-    std::unique_lock lock(mutex_);
-    return wake_.wait_until(lock, deadline, [&] { return ready(control_, data_); });
+    return wait_for(&deadline, ReadyRef(ready));
   }
   template <typename Ready>
   void wait(Ready&& ready) {
-    std::unique_lock lock(mutex_);
-    wake_.wait(lock, [&] { return ready(control_, data_); });
+    wait_for(nullptr, ReadyRef(ready));
   }
+
+ private:
+  // A non-owning view of a wait's condition, so the waiting code is not a template.
+  class ReadyRef {
+   public:
+    template <typename Ready>
+    explicit ReadyRef(Ready& ready)
+        : object_(&ready), call_([](void* o, const Control& c, const ChannelData& d) {
+            return static_cast<bool>((*static_cast<Ready*>(o))(c, d));
+          }) {}
+    bool operator()(const Control& c, const ChannelData& d) const { return call_(object_, c, d); }
+
+   private:
+    void* object_;
+    bool (*call_)(void*, const Control&, const ChannelData&);
+  };
+  struct FiberWaiter;
+  bool wait_for(const std::chrono::steady_clock::time_point* deadline, ReadyRef ready);
+  // Called with the lock held after every control(): wakes the waits whose condition holds.
+  void wake_waiters();
 
  private:
   const std::string uuid_;
@@ -128,7 +147,8 @@ class Channel {
   std::string application_data_;
   Listing listing_;
   Control control_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;  // threads waiting (an originator outside any fiber)
+  std::vector<FiberWaiter*> fiber_waiters_;
 };
 
 using ChannelPtr = std::shared_ptr<Channel>;
