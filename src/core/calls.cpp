@@ -82,6 +82,7 @@ struct CallEngine::Impl {
   std::vector<RemoteParty> parties;
   std::vector<event::Filter> party_matchers;
   std::function<std::string(std::string_view, std::string_view)> user_resolver;
+  SocketConnector socket_connector;
   std::map<std::string, std::pair<std::string, Application>, std::less<>> apps;
 
   std::atomic<std::uint64_t> session_ids{0};
@@ -677,7 +678,7 @@ void CallEngine::Impl::run_states(const ChannelPtr& channel, const LegPlan& plan
         {
           bool queued = false;
           channel->wait([&](const Channel::Control& c, const ChannelData& d) {
-            queued = !c.queue.empty();
+            queued = c.message_ready();
             return c.hangup || d.state != target || queued;
           });
           if (queued) {
@@ -889,7 +890,7 @@ bool CallEngine::execute(const ChannelPtr& channel, std::string_view application
 bool CallEngine::run_queued(const ChannelPtr& channel) {
   std::optional<Channel::QueuedApplication> next;
   channel->control([&](Channel::Control& c, ChannelData&) {
-    if (!c.queue.empty() && !c.hangup) {
+    if (c.message_ready() && !c.hangup) {
       next = std::move(c.queue.front());
       c.queue.pop_front();
     }
@@ -897,6 +898,19 @@ bool CallEngine::run_queued(const ChannelPtr& channel) {
   });
   if (!next) {
     return false;
+  }
+  run_message(channel, *next, true);
+  return true;
+}
+
+void CallEngine::run_message(const ChannelPtr& channel, const Channel::QueuedApplication& message,
+                             bool fire_private_command) {
+  const Channel::QueuedApplication* next = &message;
+  if (next->event_lock) {
+    channel->control([](Channel::Control& c, ChannelData&) {
+      c.event_locked = true;
+      return 0;
+    });
   }
   if (next->command == "execute") {
     if (!next->event_uuid.empty()) {
@@ -944,7 +958,13 @@ bool CallEngine::run_queued(const ChannelPtr& channel) {
     });
   }
   // unicast and nomedia concern media, which this switch does not carry: nothing to do.
-  if (!next->headers.empty()) {
+  if (next->event_lock) {
+    channel->control([](Channel::Control& c, ChannelData&) {
+      c.event_locked = false;
+      return 0;
+    });
+  }
+  if (fire_private_command && !next->headers.empty()) {
     constexpr event::CallSite kPrivate{"switch_ivr.c", "switch_ivr_parse_event", 551};
     event::Event e(EventType::PRIVATE_COMMAND);
     for (const auto& [n, v] : next->headers) {
@@ -954,7 +974,58 @@ bool CallEngine::run_queued(const ChannelPtr& channel) {
     channel->add_event_headers(e);
     switch_.publish(std::move(e));
   }
-  return true;
+}
+
+void CallEngine::set_socket_connector(SocketConnector connector) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->socket_connector = std::move(connector);
+}
+
+CallEngine::SocketConnector CallEngine::socket_connector() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->socket_connector;
+}
+
+bool CallEngine::socket_connect_result(const ChannelPtr& channel, bool ok) {
+  return channel->control([&](Channel::Control& c, ChannelData&) {
+    if (!c.socket.in_application || c.socket.connect_done || c.hangup) {
+      return false;
+    }
+    c.socket.connect_done = true;
+    c.socket.connect_ok = ok;
+    return ok;
+  });
+}
+
+void CallEngine::socket_session_connected(const ChannelPtr& channel) {
+  channel->control([](Channel::Control& c, ChannelData&) {
+    c.socket.connected = true;
+    return 0;
+  });
+}
+
+void CallEngine::socket_session_ended(const ChannelPtr& channel) {
+  channel->control([](Channel::Control& c, ChannelData&) {
+    if (c.socket.in_application && !c.socket.ended) {
+      c.socket.ended = true;
+      c.leave = true;  // ends the park of an async session
+    }
+    return 0;
+  });
+}
+
+void CallEngine::run_inline(const ChannelPtr& channel, Channel::QueuedApplication message,
+                            std::function<void()> done) {
+  const bool queued = channel->control([&](Channel::Control& c, ChannelData&) {
+    if (!c.socket.in_application || !c.socket.static_mode || c.socket.ended || c.hangup) {
+      return false;
+    }
+    c.socket.inline_messages.emplace_back(std::move(message), std::move(done));
+    return true;
+  });
+  if (!queued && done) {
+    done();
+  }
 }
 
 void CallEngine::park_here(const ChannelPtr& channel) {
@@ -981,7 +1052,7 @@ void CallEngine::Impl::run_execute(const ChannelPtr& channel, std::string&, std:
       if (!c.bridge_request.empty()) {
         bridge_to = std::move(c.bridge_request);
         c.bridge_request.clear();
-      } else if (!c.queue.empty()) {
+      } else if (c.message_ready()) {
         queued = true;
       } else if (!c.extension.empty()) {
         next = std::move(c.extension.front());
@@ -1595,7 +1666,7 @@ static void run_bridge(CallEngine& engine, const ChannelPtr& a, const ChannelPtr
   for (;;) {
     bool queued = false;
     a->wait([&](const Channel::Control& c, const ChannelData&) {
-      queued = !c.queue.empty();
+      queued = c.message_ready();
       return c.hangup || c.leave || queued;
     });
     if (!queued || !engine.run_queued(a)) {
@@ -1764,7 +1835,7 @@ void CallContext::service_until_released() {
   for (;;) {
     bool has_work = false;
     channel_->wait([&](const Channel::Control& c, const ChannelData&) {
-      has_work = !c.queue.empty();
+      has_work = c.message_ready();
       return c.hangup || c.leave || has_work;
     });
     bool leave = false;

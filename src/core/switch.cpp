@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "eventsocket/core/socket_application.hpp"
 #include "eventsocket/core/uuid.hpp"
 #include "eventsocket/wire/message.hpp"
 
@@ -61,6 +62,7 @@ Switch::Switch(SwitchOptions options)
   register_builtin_commands(*this);
   calls_ = std::make_unique<CallEngine>(*this);
   register_builtin_applications(*calls_);
+  register_socket_application(*calls_);
   register_call_commands(*this);
 }
 

@@ -64,6 +64,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     asio::co_spawn(strand_, writer(self), report_exceptions(switch_.logger(), "writer"));
   }
 
+  // An outbound connection the socket application made for `channel_uuid`.
+  void start_outbound(const std::string& channel_uuid, bool async, bool full,
+                      std::chrono::milliseconds first_packet_timeout) {
+    auto self = shared_from_this();
+    session_.set_output_ready([weak = std::weak_ptr<Connection>(self)] {
+      if (auto c = weak.lock()) {
+        c->wake_writer();
+      }
+    });
+    session_.start_outbound(channel_uuid, async, full);
+    switch_.bus().subscribe(&session_);
+    asio::co_spawn(strand_, reader(self), report_exceptions(switch_.logger(), "reader"));
+    asio::co_spawn(strand_, watch_auth(self, first_packet_timeout),
+                   report_exceptions(switch_.logger(), "watch_auth"));
+    asio::co_spawn(strand_, writer(self), report_exceptions(switch_.logger(), "writer"));
+  }
+
   // From any thread: the server is stopping.
   void shutdown() {
     asio::post(strand_, [self = shared_from_this()] {
@@ -140,6 +157,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (step.kind == Session::Step::Kind::close) {
         co_return false;
       }
+      if (step.kind == Session::Step::Kind::run_inline) {
+        // Static outbound sendmsg: runs on the channel's own flow; the reply waits for it.
+        api_ready_ = false;
+        if (const core::ChannelPtr channel = switch_.channels().find(step.channel_uuid)) {
+          auto self = shared_from_this();
+          switch_.calls().run_inline(channel, std::move(step.message), [self] {
+            asio::post(self->strand_, [self] {
+              self->api_ready_ = true;
+              self->api_done_.cancel();
+            });
+          });
+        } else {
+          api_ready_ = true;
+        }
+        while (!api_ready_) {
+          api_done_.expires_at(asio::steady_timer::time_point::max());
+          co_await api_done_.async_wait(use_tuple);
+        }
+        session_.complete_inline();
+        continue;
+      }
       if (!switch_.api().may_block(step.api.command)) {
         // Quick commands run here: two thread hand-offs would cost more than the command.
         session_.complete_api(step.api, switch_.execute_api(step.api.command, step.api.args));
@@ -210,6 +248,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void finish() {
     switch_.bus().unsubscribe(&session_);
+    session_.on_closed();
     std::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);
@@ -242,8 +281,16 @@ struct Server::Impl {
   mutable std::mutex mutex;
   std::shared_ptr<const acl::AclRegistry> acl;
   std::list<std::weak_ptr<Connection>> connections;
+  std::list<std::weak_ptr<Connection>> outbound;  // made by the socket application
   ServerStats stats;
   bool stopped = false;
+  // What the switch's socket application reaches; cleared when the server stops, since
+  // channels may still ask after that.
+  struct OutboundGate {
+    std::mutex mutex;
+    Server* server = nullptr;
+  };
+  std::shared_ptr<OutboundGate> gate = std::make_shared<OutboundGate>();
 };
 
 Server::Server(core::Switch& sw, ServerOptions options, std::shared_ptr<const acl::AclRegistry> acl)
@@ -333,6 +380,22 @@ void Server::start() {
   };
   impl_->work.emplace(impl_->io.get_executor());
   asio::co_spawn(impl_->io, accept_loop(this), report_exceptions(switch_.logger(), "accept"));
+  {
+    std::lock_guard lock(impl_->gate->mutex);
+    impl_->gate->server = this;
+  }
+  switch_.calls().set_socket_connector(
+      [gate = impl_->gate](const core::CallEngine::SocketConnectRequest& request) {
+        std::lock_guard lock(gate->mutex);
+        if (gate->server == nullptr) {
+          request.channel->control([](core::Channel::Control& c, core::ChannelData&) {
+            c.socket.connect_done = true;  // the server has stopped: no connection
+            return 0;
+          });
+          return;
+        }
+        gate->server->connect_outbound(request);
+      });
   const std::size_t n = std::max<std::size_t>(1, options_.io_threads);
   for (std::size_t i = 0; i < n; ++i) {
     impl_->threads.emplace_back([this] { impl_->io.run(); });
@@ -342,14 +405,20 @@ void Server::start() {
 void Server::stop() {
   std::vector<std::shared_ptr<Connection>> live;
   {
+    std::lock_guard lock(impl_->gate->mutex);
+    impl_->gate->server = nullptr;
+  }
+  {
     std::lock_guard lock(impl_->mutex);
     if (impl_->stopped) {
       return;
     }
     impl_->stopped = true;
-    for (auto& weak : impl_->connections) {
-      if (auto c = weak.lock()) {
-        live.push_back(std::move(c));
+    for (auto* list : {&impl_->connections, &impl_->outbound}) {
+      for (auto& weak : *list) {
+        if (auto c = weak.lock()) {
+          live.push_back(std::move(c));
+        }
       }
     }
   }
@@ -366,7 +435,7 @@ void Server::stop() {
   while (std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(impl_->mutex);
-      if (impl_->stats.active == 0) {
+      if (impl_->stats.active == 0 && impl_->outbound.empty()) {
         break;
       }
     }
@@ -397,12 +466,73 @@ ServerStats Server::stats() const {
   return impl_->stats;
 }
 
+void Server::connect_outbound(const core::CallEngine::SocketConnectRequest& request) {
+  // No captures in the coroutine lambda: its parameters live in the coroutine frame.
+  auto connect = [](Server* self, core::CallEngine::SocketConnectRequest request,
+                    SessionOptions options) -> asio::awaitable<void> {
+    auto& io = self->impl_->io;
+    auto socket = std::make_shared<asio::ip::tcp::socket>(io);
+    auto timer = std::make_shared<asio::steady_timer>(io);
+    timer->expires_after(std::chrono::seconds(10));
+    timer->async_wait([socket](std::error_code ec) {
+      if (!ec) {
+        std::error_code ignored;
+        socket->close(ignored);  // the connection attempt took too long
+      }
+    });
+    asio::ip::tcp::resolver resolver(io);
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(request.host, std::to_string(request.port), use_tuple);
+    std::error_code ec = rec;
+    if (!ec) {
+      auto [cec, endpoint] = co_await asio::async_connect(*socket, endpoints, use_tuple);
+      ec = cec;
+    }
+    timer->cancel();
+    core::CallEngine& calls = self->switch_.calls();
+    if (ec || !socket->is_open()) {
+      calls.socket_connect_result(request.channel, false);
+      co_return;
+    }
+    std::error_code ignored;
+    socket->set_option(asio::ip::tcp::no_delay(true), ignored);
+    if (!calls.socket_connect_result(request.channel, true)) {
+      socket->close(ignored);  // the channel gave up waiting or hung up meanwhile
+      co_return;
+    }
+    auto connection =
+        std::make_shared<Connection>(*self, self->switch_, std::move(*socket), options);
+    {
+      std::lock_guard lock(self->impl_->mutex);
+      ++self->impl_->stats.outbound_total;
+      self->impl_->outbound.push_back(connection);
+    }
+    connection->start_outbound(request.channel->uuid(), request.async, request.full,
+                               self->options_.auth_timeout);
+  };
+  SessionOptions options;
+  {
+    std::lock_guard lock(impl_->mutex);
+    options = options_.session;
+  }
+  asio::co_spawn(impl_->io, connect(this, request, std::move(options)),
+                 report_exceptions(switch_.logger(), "connect_outbound"));
+}
+
 void Server::on_connection_closed(Connection* connection, const SessionStats& stats) {
   std::lock_guard lock(impl_->mutex);
   impl_->stats.commands += stats.commands;
   impl_->stats.events_sent += stats.events_sent;
   impl_->stats.events_dropped += stats.events_dropped;
   impl_->stats.logs_dropped += stats.logs_dropped;
+  const auto outbound_before = impl_->outbound.size();
+  impl_->outbound.remove_if([connection](const std::weak_ptr<Connection>& weak) {
+    auto c = weak.lock();
+    return !c || c.get() == connection;
+  });
+  if (impl_->outbound.size() < outbound_before) {
+    return;
+  }
   const auto before = impl_->connections.size();
   impl_->connections.remove_if([connection](const std::weak_ptr<Connection>& weak) {
     auto c = weak.lock();

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "eventsocket/core/uuid.hpp"
+#include "eventsocket/event/codec.hpp"
 #include "eventsocket/event/event_type.hpp"
 
 namespace eventsocket::server {
@@ -119,6 +120,28 @@ void Session::start_inbound() {
       switch_.logger().add_sink([this](const core::LogRecord& record) { offer_log(record); });
 }
 
+void Session::start_outbound(std::string channel_uuid, bool async, bool full) {
+  outbound_ = true;
+  full_ = full;
+  async_ = async;
+  state_ = State::authenticated;
+  parser_.set_limits(options_.limits);
+  bound_uuid_ = std::move(channel_uuid);
+  sync_watch();
+  log_sink_id_ =
+      switch_.logger().add_sink([this](const core::LogRecord& record) { offer_log(record); });
+}
+
+void Session::on_closed() {
+  if (!outbound_ || closed_notified_) {
+    return;
+  }
+  closed_notified_ = true;
+  if (const ChannelPtr channel = switch_.channels().find(*bound_uuid_)) {
+    switch_.calls().socket_session_ended(channel);
+  }
+}
+
 void Session::reject_by_acl() {
   std::string out;
   wire::append_rude_rejection(out);
@@ -143,10 +166,13 @@ Session::Step Session::step() {
   while (state_ == State::awaiting_auth || state_ == State::authenticated) {
     {
       std::lock_guard lock(mutex_);
-      if (close_queued_) {  // killed by a publisher (lost events)
+      if (close_queued_) {  // killed by a publisher (lost events), or the bound call ended
         state_ = State::closing;
-        break;
       }
+    }
+    if (state_ == State::closing) {
+      release_held();  // a closing notice held behind the last reply goes out now
+      break;
     }
     wire::MessageView message;
     const std::error_code ec = parser_.next(message);
@@ -170,7 +196,7 @@ Session::Step Session::step() {
       ++stats_.commands;
     }
     handle(message, step);
-    if (step.kind == Step::Kind::run_api) {
+    if (step.kind == Step::Kind::run_api || step.kind == Step::Kind::run_inline) {
       return step;
     }
   }
@@ -179,8 +205,13 @@ Session::Step Session::step() {
 }
 
 void Session::handle(const wire::MessageView& message, Step& step) {
-  awaiting_first_packet_ = false;
   std::string_view text = message.block;
+  if (outbound_ && awaiting_first_packet_ && !istarts_with(text, "connect")) {
+    // FreeSWITCH runs an outbound session's first packet without answering it; only
+    // `connect` produces output there (PROTOCOL.md §9.3).
+    suppress_reply_ = true;
+  }
+  awaiting_first_packet_ = false;
   // Rule 0: anything mentioning (re)loading this module becomes a background api call.
   if (icontains(text, "mod_event_socket")) {
     if (icontains(text, "unload")) {
@@ -216,18 +247,23 @@ void Session::handle_authenticated(std::string_view text, const wire::MessageVie
   } else if (bound_uuid_ && istarts_with(text, "resume")) {
     cmd_resume();
   } else if ((bound_uuid_ || istarts_with(text, "myevents ")) &&
-             (istarts_with(text, "getvar") || istarts_with(text, "myevents"))) {
-    // FreeSWITCH's block for bound connections (connect, getvar, myevents); `connect`
-    // arrives with outbound mode.
-    if (istarts_with(text, "getvar")) {
+             (istarts_with(text, "connect") || istarts_with(text, "getvar") ||
+              istarts_with(text, "myevents"))) {
+    // FreeSWITCH's block for bound connections: connect, getvar, myevents.
+    if (istarts_with(text, "connect")) {
+      cmd_connect();
+    } else if (istarts_with(text, "getvar")) {
       cmd_getvar(line);
     } else {
-      cmd_myevents(line);
+      cmd_myevents(outbound_ ? text : line);
     }
   } else if (istarts_with(text, "divert_events")) {
     cmd_divert_events(line);
   } else if (istarts_with(text, "sendmsg")) {
-    cmd_sendmsg(line, message);
+    cmd_sendmsg(line, message, step);
+  } else if (outbound_ && !full_) {
+    // A single-channel outbound session has nothing more (PROTOCOL.md §9.6).
+    reply(kNotFound);
   } else if (istarts_with(text, "sendevent")) {
     cmd_sendevent(line, message);
   } else if (istarts_with(text, "api ")) {
@@ -269,9 +305,14 @@ void Session::reply_extended(std::string_view text, std::span<const wire::Header
 }
 
 void Session::queue_bytes(std::string bytes) {
+  if (suppress_reply_) {
+    suppress_reply_ = false;
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
-    if (close_queued_) {
+    // The reply to the command running now still precedes a closing notice held behind it.
+    if (close_queued_ && !closing_notice_held_) {
       return;
     }
     queue_.push_back({std::move(bytes), nullptr});
@@ -281,7 +322,11 @@ void Session::queue_bytes(std::string bytes) {
 
 void Session::begin_close(std::string_view message) {
   std::string notice;
-  wire::append_disconnect_notice(notice, message);
+  if (outbound_) {
+    wire::append_bound_disconnect_notice(notice, *bound_uuid_, message);
+  } else {
+    wire::append_disconnect_notice(notice, message);
+  }
   {
     std::lock_guard lock(mutex_);
     if (!close_queued_) {
@@ -314,6 +359,7 @@ void Session::release_held() {
   {
     std::lock_guard lock(mutex_);
     busy_ = false;
+    closing_notice_held_ = false;
     if (!held_.empty()) {
       for (OutItem& item : held_) {
         queue_.push_back(std::move(item));
@@ -387,7 +433,12 @@ void Session::offer(const event::EventPtr& event) {
       killed = !was_closing && close_queued_;
     }
     if (of_bound && !close_queued_) {
-      if (ev.type() == EventType::CHANNEL_HANGUP && !watch_hungup_) {
+      const EventType notice_after =
+          watch_self_hangup_ ? EventType::CHANNEL_HANGUP_COMPLETE : EventType::CHANNEL_HANGUP;
+      if (ev.type() == EventType::CHANNEL_HANGUP_COMPLETE) {
+        watch_complete_ = true;
+      }
+      if (ev.type() == notice_after && !watch_hungup_) {
         watch_hungup_ = true;
         std::string notice;
         if (watch_linger_) {
@@ -404,8 +455,6 @@ void Session::offer(const event::EventPtr& event) {
         }
         push_notice_locked(std::move(notice));
         wake = !busy_;
-      } else if (ev.type() == EventType::CHANNEL_HANGUP_COMPLETE) {
-        watch_complete_ = true;
       }
     }
   }
@@ -480,6 +529,13 @@ SessionStats Session::stats() const {
 }
 
 void Session::on_auth_timeout() {
+  if (awaiting_first_packet_ && outbound_ && state_ == State::authenticated) {
+    // The program never spoke: FreeSWITCH logs a socket error and lets the channel go.
+    switch_.logger().log(core::LogLevel::err, "mod_event_socket.c", "listener_run", 2567,
+                         "Socket Error!", *bound_uuid_);
+    begin_close(wire::kGoodbyeMessage);
+    return;
+  }
   if (awaiting_first_packet_ && state_ == State::awaiting_auth) {
     begin_close(wire::kGoodbyeMessage);
   }
@@ -819,13 +875,14 @@ void Session::cmd_resume() {
   reply("+OK");
 }
 
-void Session::cmd_sendmsg(std::string_view line, const wire::MessageView& message) {
+void Session::cmd_sendmsg(std::string_view line, const wire::MessageView& message, Step& step) {
   std::string_view uuid = skip_spaces(line.substr(7));
   if (uuid.empty()) {
     uuid = message.header("Session-ID").value_or("");
   }
   // The bound channel is the target when no other one is named.
-  if (bound_uuid_ && (uuid.empty() || uuid == *bound_uuid_)) {
+  const bool to_bound = bound_uuid_ && (uuid.empty() || uuid == *bound_uuid_);
+  if (to_bound) {
     uuid = *bound_uuid_;
   }
   const core::ChannelPtr channel = uuid.empty() ? nullptr : switch_.channels().find(uuid);
@@ -847,6 +904,7 @@ void Session::cmd_sendmsg(std::string_view line, const wire::MessageView& messag
   if (auto loops = message.header("loops")) {
     msg.loops = std::atoi(std::string(*loops).c_str());
   }
+  msg.event_lock = wire::iequals(message.header("event-lock").value_or(""), "true");
   msg.hangup_cause = std::string(message.header("hangup-cause").value_or(""));
   for (const auto& h : message.headers) {
     msg.headers.emplace_back(std::string(h.name), std::string(h.value));
@@ -854,7 +912,20 @@ void Session::cmd_sendmsg(std::string_view line, const wire::MessageView& messag
       msg.extension.emplace_back(h.value);
     }
   }
+  const bool async_header = wire::iequals(message.header("async").value_or(""), "true");
+  if (to_bound && outbound_ && !async_ && !async_header &&
+      (command == "execute" || command == "hangup" || command == "xferext")) {
+    // Static mode: the message runs now on the channel's flow and the +OK waits for it.
+    step.kind = Step::Kind::run_inline;
+    step.channel_uuid = channel->uuid();
+    step.message = std::move(msg);
+    return;
+  }
   if (command == "hangup") {
+    if (to_bound && async_) {
+      std::lock_guard lock(mutex_);
+      watch_self_hangup_ = true;
+    }
     // Acted on at once: the channel's thread may be inside an application that does not
     // look at its messages (the +OK still comes first, events wait for the reply).
     switch_.calls().hangup(channel,
@@ -945,6 +1016,33 @@ void Session::complete_api(const PendingApi& api, const core::ApiResult& result)
   queue_bytes(std::move(out));
 }
 
+void Session::complete_inline() {
+  reply("+OK");
+}
+
+void Session::cmd_connect() {
+  // The channel's data as a plain CHANNEL_DATA event: its caller profile under `Channel-`,
+  // the usual channel headers, then the reply headers; no envelope (PROTOCOL.md §9.4).
+  event::Event e(EventType::CHANNEL_DATA);
+  switch_.add_standard_headers(e, {"mod_event_socket.c", "parse_command", 2029});
+  const ChannelPtr channel = switch_.channels().find(*bound_uuid_);
+  if (channel) {
+    const core::ChannelData data = channel->snapshot();
+    data.caller.add_event_headers(e, "Channel");
+    data.add_event_headers(e);
+  }
+  e.add_header("Content-Type", "command/reply");
+  e.add_header("Reply-Text", "+OK\n");
+  e.add_header("Socket-Mode", async_ ? "async" : "static");
+  e.add_header("Control", full_ ? "full" : "single-channel");
+  std::string out;
+  event::encode_plain(e, out);
+  queue_bytes(std::move(out));
+  if (channel && outbound_) {
+    switch_.calls().socket_session_connected(channel);
+  }
+}
+
 void Session::cmd_bgapi(std::string_view line, const wire::MessageView& message) {
   const auto [command_view, args_view] = split_first_space(line.substr(6));
   if (!api_allowed(command_view, args_view.value_or(""))) {
@@ -959,13 +1057,17 @@ void Session::cmd_bgapi(std::string_view line, const wire::MessageView& message)
   std::string command(command_view);
   std::string args(args_view.value_or(""));
   core::Switch& sw = switch_;
-  const bool queued = sw.jobs().try_submit([&sw, command, args, job_uuid] {
+  const std::string owner = bound_uuid_.value_or("");
+  const bool queued = sw.jobs().try_submit([&sw, command, args, job_uuid, owner] {
     const core::ApiResult result = sw.execute_api(command, args);
     event::Event e =
         sw.make_event(EventType::BACKGROUND_JOB, {"mod_event_socket.c", "api_exec", 1580});
     e.add_header("Job-UUID", job_uuid);
     e.add_header("Job-Command", command);
     e.add_header("Job-Command-Arg", args);
+    if (!owner.empty()) {
+      e.add_header("Job-Owner-UUID", owner);  // lets it through this session's myevents
+    }
     e.set_body(result.ok ? result.output : "-ERR " + command + " Command not found!\n");
     sw.publish(std::move(e));
   });
@@ -1044,6 +1146,7 @@ void Session::push_notice_locked(std::string notice) {
   // Behind whatever the connection holds back while a command runs, so the notice follows
   // the events it is about.
   if (busy_) {
+    closing_notice_held_ = closing_notice_held_ || close_queued_;
     held_.push_back({std::move(notice), nullptr});
   } else {
     queue_.push_back({std::move(notice), nullptr});
@@ -1064,8 +1167,8 @@ void Session::on_linger_expired() {
     linger_deadline_.reset();
     std::string notice;
     wire::append_bound_disconnect_notice(notice, watch_uuid_);
-    push_notice_locked(std::move(notice));
     close_queued_ = true;
+    push_notice_locked(std::move(notice));
   }
   notify();
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -126,6 +127,36 @@ class CallEngine {
                std::string_view application_uuid = {});
   // Runs the applications queued for the channel (sendmsg); true when one ran.
   bool run_queued(const ChannelPtr& channel);
+  // Runs one sendmsg message on the calling channel flow (execute, hangup, xferext); a
+  // queued one is re-fired as PRIVATE_COMMAND, one run inline (static socket) is not.
+  void run_message(const ChannelPtr& channel, const Channel::QueuedApplication& message,
+                   bool fire_private_command);
+
+  // Outbound mode. The server layer connects the socket application to its program:
+  // `connect` is called on a channel's flow and must not block; it reports the outcome of
+  // the TCP connection with socket_connect_result(), and the session's end with
+  // socket_session_ended().
+  struct SocketConnectRequest {
+    ChannelPtr channel;
+    std::string host;
+    std::uint16_t port = 0;
+    bool async = false;
+    bool full = false;
+  };
+  using SocketConnector = std::function<void(const SocketConnectRequest&)>;
+  void set_socket_connector(SocketConnector connector);
+  SocketConnector socket_connector() const;
+  // The connection attempt finished; false when the channel no longer waits for it (the
+  // caller then closes the socket).
+  bool socket_connect_result(const ChannelPtr& channel, bool ok);
+  // The program sent `connect`.
+  void socket_session_connected(const ChannelPtr& channel);
+  // The socket session is over (exit, close, linger expiry, hangup).
+  void socket_session_ended(const ChannelPtr& channel);
+  // Static mode: runs `message` on the channel's flow inside its socket application and
+  // calls `done` afterwards (also when it cannot run: the channel left the application).
+  void run_inline(const ChannelPtr& channel, Channel::QueuedApplication message,
+                  std::function<void()> done);
   // Bridges the calling channel to a new call (the bridge application); returns the cause
   // when no leg answered.
   std::string bridge_out(const ChannelPtr& channel, std::string_view dial_string);

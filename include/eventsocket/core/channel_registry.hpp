@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -78,6 +79,18 @@ class Channel : public std::enable_shared_from_this<Channel> {
     std::vector<std::string> extension;  // xferext: "app arg" steps
     // The message as sent, re-fired as PRIVATE_COMMAND once executed (empty: none).
     std::vector<std::pair<std::string, std::string>> headers;
+    bool event_lock = false;  // no other message is taken while this one runs
+  };
+  // The outbound Event Socket session of the socket application, as the channel sees it.
+  struct SocketLink {
+    bool in_application = false;  // the socket application is running
+    bool static_mode = false;     // the session's commands run on the channel's own flow
+    bool connect_done = false;    // the TCP connection attempt finished...
+    bool connect_ok = false;      // ...and succeeded
+    bool connected = false;       // the program sent `connect`
+    bool ended = false;           // the session is over
+    // Static mode: sendmsg messages to run inline, each with what to call once done.
+    std::deque<std::pair<QueuedApplication, std::function<void()>>> inline_messages;
   };
   struct Control {
     bool hangup = false;                  // the channel is being hung up (CHANNEL_HANGUP was fired)
@@ -96,6 +109,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
     bool held_by_originator = false;
     std::string last_app;  // the application started last, for the CDR (last_app, last_arg)
     std::string last_arg;
+    bool event_locked = false;  // an event-lock message is running: the queue waits
+    SocketLink socket;
+    // Whether a queued message may be taken now.
+    bool message_ready() const { return !queue.empty() && !event_locked; }
   };
   template <typename Change>
   auto control(Change&& change) {

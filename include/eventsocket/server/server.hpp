@@ -30,6 +30,7 @@ struct ServerStats {
   std::uint64_t rejected_by_acl = 0;
   std::uint64_t rejected_over_limit = 0;
   std::uint64_t active = 0;
+  std::uint64_t outbound_total = 0;  // connections the socket application made
   // Summed over connections that have ended.
   std::uint64_t commands = 0;
   std::uint64_t events_sent = 0;
@@ -39,8 +40,9 @@ struct ServerStats {
 
 class Connection;
 
-// The inbound Event Socket listener: accepts TCP connections, applies the ACL, and runs one
-// Connection (a Session driven by Asio coroutines) per client on a pool of I/O threads.
+// The Event Socket server: accepts inbound TCP connections, applies the ACL, and runs one
+// Connection (a Session driven by Asio coroutines) per client on a pool of I/O threads;
+// it also makes the outbound connections of the switch's socket application.
 class Server {
  public:
   Server(core::Switch& sw, ServerOptions options,
@@ -68,6 +70,8 @@ class Server {
   friend class Connection;
   struct Impl;
   void on_connection_closed(Connection* connection, const SessionStats& stats);
+  // The socket application's connection to its program (runs on the I/O threads).
+  void connect_outbound(const core::CallEngine::SocketConnectRequest& request);
 
   core::Switch& switch_;
   ServerOptions options_;

@@ -64,8 +64,12 @@ class Session : public core::EventSink {
   };
 
   struct Step {
-    enum class Kind { idle, run_api, close } kind = Kind::idle;
+    // run_inline: an outbound static session's sendmsg, run on the channel's own flow;
+    // commands wait until complete_inline() (FreeSWITCH runs it on the socket's thread).
+    enum class Kind { idle, run_api, run_inline, close } kind = Kind::idle;
     PendingApi api;
+    std::string channel_uuid;
+    core::Channel::QueuedApplication message;
   };
 
   Session(core::Switch& sw, SessionOptions options, std::string peer_address = {});
@@ -75,6 +79,13 @@ class Session : public core::EventSink {
 
   // Greeting for an inbound connection that passed the ACL.
   void start_inbound();
+  // An outbound connection made by the socket application for `channel_uuid`: no greeting,
+  // already authenticated, bound to the channel; without `full` only the commands of a
+  // single-channel session answer.
+  void start_outbound(std::string channel_uuid, bool async, bool full);
+  bool outbound() const { return outbound_; }
+  // The connection is gone: an outbound session releases its channel.
+  void on_closed();
   // Refusal of a peer denied by the ACL: rude rejection, goodbye, close.
   void reject_by_acl();
 
@@ -83,6 +94,7 @@ class Session : public core::EventSink {
   // (close), or no complete command is left (idle).
   Step step();
   void complete_api(const PendingApi& api, const core::ApiResult& result);
+  void complete_inline();
 
   // The auth deadline passed without a first packet (25 s in FreeSWITCH).
   void on_auth_timeout();
@@ -153,8 +165,9 @@ class Session : public core::EventSink {
   void cmd_myevents(std::string_view line);
   void cmd_divert_events(std::string_view line);
   void cmd_getvar(std::string_view line);
+  void cmd_connect();
   void cmd_resume();
-  void cmd_sendmsg(std::string_view line, const wire::MessageView& message);
+  void cmd_sendmsg(std::string_view line, const wire::MessageView& message, Step& step);
   void cmd_sendevent(std::string_view line, const wire::MessageView& message);
   void cmd_api(std::string_view line, const wire::MessageView& message, Step& step);
   void cmd_bgapi(std::string_view line, const wire::MessageView& message);
@@ -190,6 +203,10 @@ class Session : public core::EventSink {
   int linger_seconds_ = -1;  // -1: forever
   bool divert_ = false;
   bool resume_ = false;
+  bool outbound_ = false;
+  bool full_ = true;             // inbound connections always have the full command set
+  bool suppress_reply_ = false;  // an outbound session's first packet gets no reply
+  bool closed_notified_ = false;
 
   // Guarded by mutex_: touched by publishers on other threads.
   mutable std::mutex mutex_;
@@ -203,7 +220,8 @@ class Session : public core::EventSink {
   std::size_t queued_bytes_ = 0;
   std::size_t queued_items_ = 0;
   std::size_t consecutive_drops_ = 0;
-  bool close_queued_ = false;  // the last packet (a notice) is in the queue
+  bool close_queued_ = false;         // the last packet (a notice) is in the queue
+  bool closing_notice_held_ = false;  // ...held behind the command running now
   // The bound channel's end as publishers see it (copies of bound_uuid_ and the linger
   // settings, kept under mutex_ by sync_watch()).
   std::string watch_uuid_;
@@ -211,6 +229,9 @@ class Session : public core::EventSink {
   int watch_linger_seconds_ = -1;
   bool watch_hungup_ = false;    // its CHANNEL_HANGUP went by: notice sent
   bool watch_complete_ = false;  // its CHANNEL_HANGUP_COMPLETE went by: nothing more of it
+  // This async session hung its own channel up (sendmsg hangup): the channel runs the whole
+  // hangup at once, so the notice follows CHANNEL_HANGUP_COMPLETE (captures 20, 21).
+  bool watch_self_hangup_ = false;
   std::optional<std::chrono::steady_clock::time_point> linger_deadline_;
   bool killed_ = false;
   SessionStats stats_;
