@@ -176,6 +176,10 @@ class Normalizer {
       problems_.push_back(side_ + ": not a packet: " + visible(raw));
       return std::string(raw);
     }
+    if (view.block.starts_with("Event-Name: ")) {
+      // The outbound connect reply: a plain event with no envelope (PROTOCOL.md §9.4).
+      return event_body(raw, wire::EventFormat::plain);
+    }
     const std::string content_type(view.header("Content-Type").value_or(""));
     std::string body;
     if (const auto format = event_format_of(content_type)) {
@@ -216,6 +220,10 @@ class Normalizer {
 
   const std::vector<std::string>& problems() const { return problems_; }
 
+  // The outbound captures name the capture script's listener (127.0.0.1:9999); the tests
+  // listen on a free port. Either becomes 127.0.0.1:<socket-port>.
+  void normalize_socket_port() { socket_port_ = true; }
+
  private:
   // Generated UUIDs become <uuid-N>, N counting distinct UUIDs in order of appearance.
   // Date-times and epoch seconds or microseconds (the `show channels` columns `created` and
@@ -231,6 +239,10 @@ class Normalizer {
       last = static_cast<std::size_t>(it->position() + it->length());
     }
     out.append(s, last);
+    if (socket_port_) {
+      static const std::regex address(R"(127\.0\.0\.1(:|%3A)\d+)");
+      out = std::regex_replace(out, address, "127.0.0.1$1<socket-port>");
+    }
     return std::regex_replace(date_times(out), epoch, "$1<epoch>");
   }
 
@@ -365,6 +377,7 @@ class Normalizer {
   }
 
   std::string side_;
+  bool socket_port_ = false;
   std::set<std::string> client_uuids_;
   std::map<std::string, std::size_t> uuids_;
   std::vector<std::string> problems_;
@@ -386,6 +399,9 @@ class RawClient {
       fd_ = -1;
     }
   }
+  // A connection the server made to us (outbound mode).
+  struct Adopt {};
+  RawClient(int fd, Adopt) : fd_(fd) {}
   ~RawClient() {
     if (fd_ >= 0) {
       ::close(fd_);
@@ -510,8 +526,10 @@ void expect_no_problems(const Sides& sides) {
   }
 }
 
+// A goodbye: the connection ends after it (a linger notice keeps it open).
 bool is_disconnect_notice(std::string_view packet) {
-  return packet.starts_with("Content-Type: text/disconnect-notice\n");
+  return packet.starts_with("Content-Type: text/disconnect-notice\n") &&
+         packet.find("Content-Disposition: linger\n") == std::string_view::npos;
 }
 
 // Replays one single-connection capture.
@@ -706,6 +724,22 @@ class Control {
   }
 
   void kill(const std::string& uuid) { EXPECT_EQ(api("uuid_kill " + uuid), "+OK\n"); }
+
+  // `bgapi <command>`: true on its +OK Job-UUID reply.
+  bool bgapi(const std::string& command) {
+    client_.send("bgapi " + command + "\n\n");
+    for (;;) {
+      const auto packet = client_.next_packet(5s);
+      const auto parsed = packet ? type_and_body(*packet) : std::nullopt;
+      if (!parsed) {
+        return false;
+      }
+      if (parsed->first == "command/reply") {
+        return packet->find("Reply-Text: +OK Job-UUID: ") != std::string::npos;
+      }
+      keep(*parsed);
+    }
+  }
 
   // Waits until the call has settled: the a-leg answered and parked, the b-leg echoes.
   void wait_settled(const std::string& uuid) {
@@ -969,6 +1003,121 @@ TEST(Conformance, MyeventsWithLingerGetsTheWholeHangupThenGoodbyeAfterThreeSecon
   EXPECT_GE(after, 3s) << "the goodbye came before the 3 s linger was over";
   EXPECT_LT(after, 4s) << "the goodbye came long after the 3 s linger";
   r.finish();
+}
+
+// ---------------------------------------------------------------- outbound
+
+// A listening socket on a free loopback port: the program the socket application calls.
+class OutboundListener {
+ public:
+  OutboundListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~OutboundListener() { ::close(fd_); }
+  OutboundListener(const OutboundListener&) = delete;
+  OutboundListener& operator=(const OutboundListener&) = delete;
+
+  unsigned short port() const { return port_; }
+
+  // The next connection from the switch, or -1 after the timeout.
+  int accept(std::chrono::milliseconds timeout = 5s) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
+      return -1;
+    }
+    return ::accept(fd_, nullptr, nullptr);
+  }
+
+ private:
+  int fd_ = -1;
+  unsigned short port_ = 0;
+};
+
+// 19-21: K runs `bgapi originate {origination_uuid=A}loopback/9196 '&socket(<listener>
+// <mode>)'`; the switch connects to the listener, which plays the captured program:
+// connect, myevents, [linger,] getvar twice, api echo, sendmsg playback (event-lock),
+// sendmsg hangup, then reads until the end.
+//
+// CHANNEL_PARK (async mode) may come a few replies earlier than captured: both switches
+// park a moment after `connect` (FreeSWITCH polls at its timer's tick), so where it lands
+// among the program's quick replies is timing. It must come before the first sendmsg's
+// CHANNEL_EXECUTE and be byte-equal; every other packet keeps its captured place.
+void replay_outbound(const std::string& name, const std::string& mode) {
+  const Transcript t = load_transcript(name);
+  const std::vector<Exchange> exchanges = exchanges_of(t);
+  Sides sides{Normalizer("captured", {}), Normalizer("received", {})};
+  sides.expected.normalize_socket_port();
+  sides.actual.normalize_socket_port();
+  const std::string uuid = call_uuid_of(t);
+
+  TestServer server(vm_options());
+  Control control(server.port());
+  ASSERT_TRUE(control.start());
+  OutboundListener listener;
+  ASSERT_TRUE(control.bgapi("originate {origination_uuid=" + uuid +
+                            "}loopback/9196 '&socket(127.0.0.1:" + std::to_string(listener.port()) +
+                            mode + ")'"));
+  const int fd = listener.accept();
+  ASSERT_GE(fd, 0) << "the socket application did not connect";
+  RawClient program(fd, RawClient::Adopt{});
+  ASSERT_TRUE(exchanges.front().packets.empty()) << "the switch says nothing first";
+
+  std::optional<std::string> early_park;
+  const auto is_park = [](std::string_view packet) {
+    return packet.find("\nEvent-Name: CHANNEL_PARK\n") != std::string_view::npos;
+  };
+  std::string last_packet;
+  for (std::size_t x = 1; x < exchanges.size(); ++x) {
+    program.send(exchanges[x].client_bytes);
+    const std::string context = name + " " + describe(exchanges[x].client_bytes);
+    for (std::size_t i = 0; i < exchanges[x].packets.size(); ++i) {
+      SCOPED_TRACE(context + ", packet " + std::to_string(i + 1));
+      const std::string& captured = exchanges[x].packets[i];
+      std::optional<std::string> got;
+      if (is_park(captured) && early_park) {
+        got = std::move(early_park);
+        early_park.reset();
+      } else {
+        got = program.next_packet();
+        if (got && is_park(*got) && !is_park(captured) && !early_park) {
+          early_park = std::move(got);
+          got = program.next_packet();
+        }
+      }
+      ASSERT_TRUE(got) << "no packet from the server; FreeSWITCH sent:\n" << visible(captured);
+      EXPECT_EQ(visible(sides.actual.packet(*got)), visible(sides.expected.packet(captured)))
+          << "received bytes:\n"
+          << visible(*got);
+      last_packet = captured;
+    }
+  }
+  EXPECT_FALSE(early_park) << "a CHANNEL_PARK FreeSWITCH did not send";
+  if (is_disconnect_notice(last_packet)) {
+    EXPECT_TRUE(program.closes()) << name << ": the server did not close after the goodbye";
+  } else {
+    EXPECT_TRUE(program.stays_quiet(300ms)) << name << ": more than FreeSWITCH sent";
+  }
+  expect_no_problems(sides);
+}
+
+TEST(Conformance, OutboundStaticSingleChannelSession) {
+  replay_outbound("19_outbound_static", "");
+}
+TEST(Conformance, OutboundAsyncFullSessionLingersAfterTheHangup) {
+  replay_outbound("20_outbound_async_full_linger", " async full");
+}
+TEST(Conformance, OutboundAsyncFullSessionWithoutLingerSaysGoodbye) {
+  replay_outbound("21_outbound_async_full_nolinger", " async full");
 }
 
 }  // namespace
