@@ -285,7 +285,9 @@ void FiberScheduler::worker_loop() {
     if (timers_.empty()) {
       wake_.wait(lock);
     } else {
-      wake_.wait_until(lock, timers_.begin()->first);
+      // A copy: the timer may be cancelled (its node freed) while this thread waits.
+      const Clock::time_point next = timers_.begin()->first;
+      wake_.wait_until(lock, next);
     }
   }
 }

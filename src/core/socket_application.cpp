@@ -168,7 +168,7 @@ std::optional<SocketArgs> parse_socket_args(std::string_view data) {
     }
     target.host = std::string(item);
     target.port = port;
-    if (!target.host.empty() || !target.path.empty() || bar != std::string_view::npos) {
+    if (!target.host.empty()) {  // an empty alternative names nothing to connect to
       args.targets.push_back(std::move(target));
     }
     if (bar == std::string_view::npos) {

@@ -126,6 +126,7 @@ void Session::start_outbound(std::string channel_uuid, bool async, bool full) {
   async_ = async;
   state_ = State::authenticated;
   parser_.set_limits(options_.limits);
+  bound_channel_ = switch_.channels().find(channel_uuid);
   bound_uuid_ = std::move(channel_uuid);
   sync_watch();
   log_sink_id_ =
@@ -137,9 +138,10 @@ void Session::on_closed() {
     return;
   }
   closed_notified_ = true;
-  if (const ChannelPtr channel = switch_.channels().find(*bound_uuid_)) {
-    switch_.calls().socket_session_ended(channel);
+  if (bound_channel_) {
+    switch_.calls().socket_session_ended(bound_channel_);
   }
+  bound_channel_.reset();
 }
 
 void Session::reject_by_acl() {
@@ -813,7 +815,8 @@ void Session::cmd_myevents(std::string_view line) {
       bool valid = true;
       if (!channel) {
         const auto [uuid, format_word] = split_first_space(line.size() > 9 ? line.substr(9) : "");
-        if (switch_.channels().find(uuid)) {
+        if (const ChannelPtr found = switch_.channels().find(uuid)) {
+          bound_channel_ = found;
           channel = std::string(uuid);
           bound_uuid_ = channel;
           watch_uuid_ = *channel;
@@ -832,8 +835,18 @@ void Session::cmd_myevents(std::string_view line) {
         rules_.myevents.active = true;
         rules_.myevents.channel_uuid = channel;
         rules_.events_enabled = true;
-        // The format is not changed on inbound connections (the text searched for "xml" or
-        // "json" has already been cut after the uuid).
+        // The format words: searched in the whole packet text on an outbound connection; on
+        // an inbound one the text has already been cut after the uuid (FreeSWITCH's quirk).
+        if (outbound_) {
+          if (line.find("xml") != std::string_view::npos ||
+              line.find("XML") != std::string_view::npos) {
+            format_ = wire::EventFormat::xml;
+          }
+          if (line.find("json") != std::string_view::npos ||
+              line.find("JSON") != std::string_view::npos) {
+            format_ = wire::EventFormat::json;
+          }
+        }
         text = "+OK Events Enabled";
       }
     }
@@ -859,7 +872,9 @@ void Session::cmd_getvar(std::string_view line) {
   // `getvar <name>`: everything after the first space is the name (spaces kept); the raw
   // value is the reply; unset or empty gives "command not found" (an empty reply).
   const std::size_t space = line.find(' ');
-  const ChannelPtr channel = bound_uuid_ ? switch_.channels().find(*bound_uuid_) : nullptr;
+  // The bound channel is held until the connection ends: its variables stay readable while
+  // lingering after the hangup.
+  const ChannelPtr& channel = bound_channel_;
   if (space == std::string_view::npos || !channel) {
     reply(kNotFound);
     return;
@@ -1025,7 +1040,7 @@ void Session::cmd_connect() {
   // the usual channel headers, then the reply headers; no envelope (PROTOCOL.md §9.4).
   event::Event e(EventType::CHANNEL_DATA);
   switch_.add_standard_headers(e, {"mod_event_socket.c", "parse_command", 2029});
-  const ChannelPtr channel = switch_.channels().find(*bound_uuid_);
+  const ChannelPtr& channel = bound_channel_;
   if (channel) {
     const core::ChannelData data = channel->snapshot();
     data.caller.add_event_headers(e, "Channel");

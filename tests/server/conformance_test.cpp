@@ -1007,42 +1007,6 @@ TEST(Conformance, MyeventsWithLingerGetsTheWholeHangupThenGoodbyeAfterThreeSecon
 
 // ---------------------------------------------------------------- outbound
 
-// A listening socket on a free loopback port: the program the socket application calls.
-class OutboundListener {
- public:
-  OutboundListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    socklen_t len = sizeof addr;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on loopback";
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  ~OutboundListener() { ::close(fd_); }
-  OutboundListener(const OutboundListener&) = delete;
-  OutboundListener& operator=(const OutboundListener&) = delete;
-
-  unsigned short port() const { return port_; }
-
-  // The next connection from the switch, or -1 after the timeout.
-  int accept(std::chrono::milliseconds timeout = 5s) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
-      return -1;
-    }
-    return ::accept(fd_, nullptr, nullptr);
-  }
-
- private:
-  int fd_ = -1;
-  unsigned short port_ = 0;
-};
-
 // 19-21: K runs `bgapi originate {origination_uuid=A}loopback/9196 '&socket(<listener>
 // <mode>)'`; the switch connects to the listener, which plays the captured program:
 // connect, myevents, [linger,] getvar twice, api echo, sendmsg playback (event-lock),

@@ -77,6 +77,43 @@ TestClient::TestClient(unsigned short port, const std::string& host) {
   }
 }
 
+OutboundListener::OutboundListener() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  socklen_t len = sizeof addr;
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(fd_, 1024) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw std::runtime_error("cannot listen on loopback");
+  }
+  port_ = ntohs(addr.sin_port);
+}
+
+OutboundListener::~OutboundListener() {
+  close();
+}
+
+void OutboundListener::close() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+std::string OutboundListener::address() const {
+  return "127.0.0.1:" + std::to_string(port_);
+}
+
+int OutboundListener::accept(std::chrono::milliseconds timeout) {
+  pollfd p{fd_, POLLIN, 0};
+  if (fd_ < 0 || ::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
+    return -1;
+  }
+  return ::accept(fd_, nullptr, nullptr);
+}
+
 TestClient::~TestClient() {
   close();
 }

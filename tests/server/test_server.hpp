@@ -44,6 +44,9 @@ class TestServer {
 class TestClient {
  public:
   explicit TestClient(unsigned short port, const std::string& host = "127.0.0.1");
+  // A connection the server made (outbound mode), accepted by an OutboundListener.
+  struct AdoptFd {};
+  TestClient(int fd, AdoptFd) : fd_(fd) {}
   ~TestClient();
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;
@@ -72,6 +75,26 @@ class TestClient {
   int fd_ = -1;
   bool eof_ = false;
   wire::Parser parser_{wire::Direction::packet};
+};
+
+// The program the socket application calls: a listening socket on a free loopback port.
+class OutboundListener {
+ public:
+  OutboundListener();
+  ~OutboundListener();
+  OutboundListener(const OutboundListener&) = delete;
+  OutboundListener& operator=(const OutboundListener&) = delete;
+
+  unsigned short port() const { return port_; }
+  // "127.0.0.1:<port>"
+  std::string address() const;
+  // The next connection from the switch, or -1 after the timeout.
+  int accept(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  void close();
+
+ private:
+  int fd_ = -1;
+  unsigned short port_ = 0;
 };
 
 std::string body_of(const std::optional<wire::Message>& m);

@@ -198,6 +198,7 @@ class Session : public core::EventSink {
   // The channel this connection controls (inbound after `myevents <uuid>` of a live
   // channel). Its hangup handling (close or linger) arrives with the switch core's call flow.
   std::optional<std::string> bound_uuid_;
+  core::ChannelPtr bound_channel_;  // held while bound, as FreeSWITCH holds the session
   bool async_ = false;
   bool linger_ = false;
   int linger_seconds_ = -1;  // -1: forever
