@@ -15,6 +15,12 @@
 //       latency, events per subscriber and per call, and the drain: how long after the last
 //       reply every subscriber has its N CHANNEL_DESTROY events. Exits non-zero on any -ERR
 //       or when events are missing at the deadline.
+//   esl_load outbound --port P [--calls N] [--hold-ms MS] [--rounds R] [--server-pid PID]
+//       The tool listens as the program of the `socket` application; N calls are originated
+//       at once and each outbound session runs connect, myevents, linger, answer, playback
+//       (MS of silence, so the calls overlap), hangup (outbound_load.cpp). Reports the
+//       sessions completed and, with --server-pid, the server's threads, fds and RSS before,
+//       at the peak and after each round.
 //
 // Loopback only: the host is always 127.0.0.1. Every run is bounded in count and time.
 #include <arpa/inet.h>
@@ -37,6 +43,7 @@
 #include <vector>
 
 #include "eventsocket/wire/parser.hpp"
+#include "outbound_load.hpp"
 
 namespace {
 
@@ -467,7 +474,20 @@ int main(int argc, char** argv) {
                  "seconds to wait for events after the last reply")
       ->check(CLI::Range(1, 120));
   cl->add_flag("--by-name", by_name, "also count every Event-Name (each subscriber)");
+  int outbound_calls = 1000;
+  int hold_ms = 3000;
+  int rounds = 1;
+  int server_pid = 0;
+  auto* out = app.add_subcommand("outbound", "N concurrent outbound sessions (socket application)");
+  out->add_option("--calls", outbound_calls)->check(CLI::Range(1, 20000));
+  out->add_option("--hold-ms", hold_ms, "silence each call plays while all are up")
+      ->check(CLI::Range(0, 60000));
+  out->add_option("--rounds", rounds)->check(CLI::Range(1, 100));
+  out->add_option("--server-pid", server_pid, "sample this process's threads, fds and RSS");
   CLI11_PARSE(app, argc, argv);
+  if (out->parsed()) {
+    return run_outbound(port, password, outbound_calls, hold_ms, rounds, server_pid);
+  }
   if (api->parsed()) {
     return run_api(port, password, clients, requests, command);
   }

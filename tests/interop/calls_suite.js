@@ -442,4 +442,9 @@ function defineCallsSuite(libName) {
   });
 }
 
-module.exports = { defineCallsSuite };
+module.exports = {
+  defineCallsSuite,
+  // Shared with outbound_suite.js.
+  channelCount,
+  waitChannelCount,
+};

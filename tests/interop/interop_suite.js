@@ -541,7 +541,9 @@ function defineSuite(libName) {
 module.exports = {
   defineSuite,
   fsUrlEncode,
-  // Shared with calls_suite.js.
+  // Shared with calls_suite.js and outbound_suite.js.
+  HOST,
+  freePort,
   Daemon,
   Client,
   withTimeout,
