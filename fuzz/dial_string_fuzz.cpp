@@ -1,4 +1,5 @@
-// libFuzzer target: the dial string and originate argument parsers (core/dial_string.hpp).
+// libFuzzer target: the dial string and originate argument parsers (core/dial_string.hpp)
+// and the socket application's arguments (core/socket_application.hpp).
 // Every result must be consistent: a parsed dial string has groups of targets with an
 // endpoint; a failure says why.
 #include <cstddef>
@@ -6,6 +7,7 @@
 #include <string_view>
 
 #include "eventsocket/core/dial_string.hpp"
+#include "eventsocket/core/socket_application.hpp"
 #include "fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -28,6 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(args.value->application.empty() || args.value->extension.empty());
   } else {
     FUZZ_CHECK(!args.error.empty());
+  }
+  if (const auto socket = parse_socket_args(text)) {
+    FUZZ_CHECK(!socket->targets.empty());
+    for (const SocketTarget& target : socket->targets) {
+      FUZZ_CHECK(!target.host.empty());
+    }
   }
   for (char separator : {' ', ',', '|'}) {
     (void)split_api_args(text, separator);

@@ -48,6 +48,15 @@ BLOCK_END = re.compile(rb"\n\r*\n")
 LEADING_INT = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 
 
+# The socket application's arguments (parsed by the same fuzz target as dial strings).
+SOCKET_SEEDS = [
+    b"127.0.0.1:8084 async full",
+    b"127.0.0.1:9000|127.0.0.2 full",
+    b"'127.0.0.1:9000/path' ASYNC",
+    b"::1:9000",
+]
+
+
 def c_atoi(value):
     match = LEADING_INT.match(value)
     return int(match.group(1)) if match else 0
@@ -118,8 +127,13 @@ def collect(data_dir):
         data = path.read_bytes()
         seeds["command"].extend(prefix + data for prefix in WIRE_PREFIXES)
         seeds["session"].append(data)
+        if "outbound" in path.name:
+            # server_session_fuzz: a first byte with the high bit set is the outbound mode
+            # (0x40 async, 0x20 full), not fed to the session.
+            seeds["session"].extend(bytes([mode]) + data for mode in (0x80, 0xC0, 0xE0))
         seeds["plain"].extend(sendevent_events(data))
     seeds["dialstring"].extend(DIAL_SEEDS)
+    seeds["dialstring"].extend(SOCKET_SEEDS)
     dialplan_dir = data_dir.resolve().parent.parent.parent / "conf" / "dialplan"
     seeds["dialplan"].extend(p.read_bytes() for p in sorted(dialplan_dir.glob("*.xml")))
     for path in s2c_files:

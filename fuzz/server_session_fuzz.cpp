@@ -1,5 +1,5 @@
-// A whole Event Socket session, sans I/O: arbitrary client bytes go in, in slices, and every
-// command runs against a real switch core. Nothing may crash, hang or break the output
+// A whole Event Socket session, sans I/O, inbound or outbound: arbitrary client bytes go in,
+// in slices, and every command runs against a real switch core. Nothing may crash, hang or break the output
 // framing: what comes out must always parse as a stream of server packets.
 #include <cstddef>
 #include <cstdint>
@@ -50,7 +50,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   SessionOptions options;
   options.max_queued_items = 64;
   Session session(sw, options, "127.0.0.1");
-  session.start_inbound();
+  // The first byte also picks the mode: inbound, or an outbound session (static or async,
+  // single-channel or full) bound to a channel that exists only in the registry.
+  const bool outbound = size > 0 && (data[0] & 0x80) != 0;
+  eventsocket::core::ChannelPtr channel;
+  if (outbound) {
+    eventsocket::core::ChannelData channel_data;
+    channel_data.uuid = "f0220000-0000-4000-8000-000000000001";
+    channel = sw.channels().add(channel_data);
+    session.start_outbound(channel_data.uuid, (data[0] & 0x40) != 0, (data[0] & 0x20) != 0);
+  } else {
+    session.start_inbound();
+  }
   sw.bus().subscribe(&session);
 
   eventsocket::wire::Parser output(eventsocket::wire::Direction::packet);
@@ -73,7 +84,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(ec == eventsocket::wire::errc::need_more);  // well-framed output
   };
 
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  if (outbound) {
+    input.remove_prefix(1);  // the mode byte
+  }
   const std::size_t slice = size == 0 ? 1 : 1 + data[0] % 64;
   for (std::size_t pos = 0; pos < input.size(); pos += slice) {
     session.feed(input.substr(pos, slice));
@@ -81,6 +95,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       Session::Step step = session.step();
       if (step.kind == Session::Step::Kind::run_api) {
         session.complete_api(step.api, run_api(sw, step.api));
+        continue;
+      }
+      if (step.kind == Session::Step::Kind::run_inline) {
+        session.complete_inline();  // no socket application runs the channel here
         continue;
       }
       break;
@@ -92,6 +110,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   session.on_peer_closed();
   drain();
+  session.on_closed();
   sw.bus().unsubscribe(&session);
+  if (channel) {
+    sw.channels().remove(channel->uuid());
+  }
   return 0;
 }
