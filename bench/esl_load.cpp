@@ -11,10 +11,13 @@
 //                   [--subscribers S] [--drain-timeout SECONDS] [--by-name]
 //       S connections subscribe to `event plain ALL` and count every event; one control
 //       connection sends the command N times one after another (waiting for each reply,
-//       counting +OK and -ERR). Reports calls/s (N over first send to last reply), reply
-//       latency, events per subscriber and per call, and the drain: how long after the last
-//       reply every subscriber has its N CHANNEL_DESTROY events. Exits non-zero on any -ERR
-//       or when events are missing at the deadline.
+//       counting +OK and -ERR). Each subscriber must see CHANNEL_CREATE, HANGUP_COMPLETE and
+//       DESTROY of every channel named by a `+OK <uuid>` reply (other channels on the switch
+//       are reported, not counted; replies naming no channel fall back to counts of N).
+//       Reports calls/s (N over first send to last reply), reply latency, events per
+//       subscriber and per call, and the drain: how long after the last reply every
+//       subscriber has all those CHANNEL_DESTROY events. Exits non-zero on any -ERR or when
+//       events are missing at the deadline.
 //   esl_load outbound --port P [--calls N] [--hold-ms MS] [--rounds R] [--server-pid PID]
 //       The tool listens as the program of the `socket` application; N calls are originated
 //       at once and each outbound session runs connect, myevents, linger, answer, playback
@@ -34,12 +37,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "eventsocket/wire/parser.hpp"
@@ -247,29 +253,89 @@ int run_events(int port, const std::string& password, int subscribers, int event
   return delivered.load() == static_cast<long>(subscribers) * events ? 0 : 1;
 }
 
-// The Event-Name of a text/event-plain body (its first header in practice).
-std::string_view event_name(std::string_view body) {
-  constexpr std::string_view kName = "Event-Name: ";
+// The value of header `name` in a text/event-plain body ("Name: value" lines; the values
+// looked at here, Event-Name and Unique-ID, need no URL decoding).
+std::string_view plain_header(std::string_view body, std::string_view name) {
   std::size_t at = 0;
-  if (body.substr(0, kName.size()) != kName) {
-    at = body.find("\nEvent-Name: ");
-    if (at == std::string_view::npos) {
-      return {};
+  while (at < body.size()) {
+    std::size_t end = body.find('\n', at);
+    if (end == std::string_view::npos) {
+      end = body.size();
     }
-    ++at;
+    const std::string_view line = body.substr(at, end - at);
+    if (line.empty()) {
+      break;  // end of the headers
+    }
+    if (line.size() > name.size() + 1 && line.substr(0, name.size()) == name &&
+        line[name.size()] == ':') {
+      std::string_view value = line.substr(name.size() + 1);
+      if (!value.empty() && value.front() == ' ') {
+        value.remove_prefix(1);
+      }
+      return value;
+    }
+    at = end + 1;
   }
-  at += kName.size();
-  const std::size_t end = body.find('\n', at);
-  return body.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+  return {};
 }
+
+// A channel UUID as 128 bits (hex digits, dashes ignored); nullopt if it is not one.
+using UuidKey = std::pair<std::uint64_t, std::uint64_t>;
+std::optional<UuidKey> uuid_key(std::string_view text) {
+  UuidKey key{0, 0};
+  int digits = 0;
+  for (const char ch : text) {
+    if (ch == '-') {
+      continue;
+    }
+    int v = -1;
+    if (ch >= '0' && ch <= '9') {
+      v = ch - '0';
+    } else if (ch >= 'a' && ch <= 'f') {
+      v = ch - 'a' + 10;
+    } else if (ch >= 'A' && ch <= 'F') {
+      v = ch - 'A' + 10;
+    }
+    if (v < 0 || digits == 32) {
+      return std::nullopt;
+    }
+    std::uint64_t& half = digits < 16 ? key.first : key.second;
+    half = (half << 4) | static_cast<std::uint64_t>(v);
+    ++digits;
+  }
+  return digits == 32 ? std::optional<UuidKey>(key) : std::nullopt;
+}
+
+struct UuidKeyHash {
+  std::size_t operator()(const UuidKey& k) const {
+    return static_cast<std::size_t>(k.first * 0x9E3779B97F4A7C15ULL ^ k.second);
+  }
+};
+
+// What one subscriber saw of one channel.
+struct Seen {
+  std::uint8_t mask = 0;  // kCreate | kHangupComplete | kDestroy
+  Clock::time_point destroyed;
+};
+constexpr std::uint8_t kCreate = 1;
+constexpr std::uint8_t kHangupComplete = 2;
+constexpr std::uint8_t kDestroy = 4;
+
+// Per-channel tracking costs memory per call and subscriber; above this many (calls x
+// subscribers) only the counts are checked.
+constexpr long kMaxTracked = 2000000;
 
 struct SubscriberCount {
   long events = 0;
   long creates = 0;
   long destroys = 0;
   long hangup_completes = 0;
-  std::map<std::string, long, std::less<>> by_name;  // filled with --by-name only
-  std::optional<Clock::time_point> done_at;          // when the N-th CHANNEL_DESTROY arrived
+  std::map<std::string, long, std::less<>> by_name;         // filled with --by-name only
+  std::unordered_map<UuidKey, Seen, UuidKeyHash> channels;  // when tracking
+  // Results, filled once the run is over.
+  std::optional<Clock::time_point> done_at;  // when it had the last CHANNEL_DESTROY it needed
+  long own_complete = 0;                     // tracked: calls with all three events
+  long foreign_channels = 0;                 // tracked: channels no reply named
 };
 
 int run_calls(int port, const std::string& password, int calls, const std::string& command,
@@ -292,7 +358,18 @@ int run_calls(int port, const std::string& password, int calls, const std::strin
     return 1;
   }
 
-  // Subscribers read until their N-th CHANNEL_DESTROY, until the drain deadline (set once the
+  // With tracking, each subscriber records CHANNEL_CREATE / HANGUP_COMPLETE / DESTROY per
+  // Unique-ID, and the calls are the channels named by the `+OK <uuid>` replies: a channel
+  // somebody else made on the same switch is neither counted as ours nor mistaken for a
+  // missing one. Without tracking (replies name no channel, or too many calls), a subscriber
+  // is done at its N-th CHANNEL_DESTROY and the counts must equal N.
+  const bool track = static_cast<long>(calls) * std::max(1, subscribers) <= kMaxTracked;
+  std::vector<UuidKey> own;  // written by the control loop, read once `replies_done` is set
+  own.reserve(track ? static_cast<std::size_t>(calls) : 0);
+  bool by_uuid = false;
+  std::atomic<bool> replies_done{false};
+
+  // Subscribers read until they have what they need, until the drain deadline (set once the
   // last reply is in) or until the hard deadline, whichever comes first.
   std::atomic<Clock::rep> drain_deadline{Clock::time_point::max().time_since_epoch().count()};
   std::vector<SubscriberCount> counts(static_cast<std::size_t>(subscribers));
@@ -302,7 +379,32 @@ int run_calls(int port, const std::string& password, int calls, const std::strin
       Client& c = *subs[static_cast<std::size_t>(i)];
       SubscriberCount& mine = counts[static_cast<std::size_t>(i)];
       bool done = false;
+      long missing = -1;  // by_uuid: our calls still without CHANNEL_DESTROY (-1: not known yet)
+      std::unordered_set<UuidKey, UuidKeyHash> waiting;  // by_uuid: ours, not destroyed
+      auto check_done = [&] {
+        if (!replies_done.load(std::memory_order_acquire)) {
+          return;
+        }
+        if (!by_uuid) {
+          done = mine.destroys >= calls;
+          return;
+        }
+        if (missing < 0) {
+          for (const UuidKey& k : own) {
+            auto it = mine.channels.find(k);
+            if (it == mine.channels.end() || !(it->second.mask & kDestroy)) {
+              waiting.insert(k);
+            }
+          }
+          missing = static_cast<long>(waiting.size());
+        }
+        done = missing == 0;
+      };
       while (!done && !c.eof()) {
+        check_done();
+        if (done) {
+          break;
+        }
         const auto limit =
             std::min({hard_deadline, Clock::time_point(Clock::duration(drain_deadline.load()))});
         const auto now = Clock::now();
@@ -315,7 +417,7 @@ int run_calls(int port, const std::string& password, int calls, const std::strin
                 return true;
               }
               ++mine.events;
-              const std::string_view name = event_name(m.body);
+              const std::string_view name = plain_header(m.body, "Event-Name");
               if (by_name) {
                 auto it = mine.by_name.find(name);
                 if (it == mine.by_name.end()) {
@@ -323,14 +425,38 @@ int run_calls(int port, const std::string& password, int calls, const std::strin
                 }
                 ++it->second;
               }
+              std::uint8_t bit = 0;
               if (name == "CHANNEL_CREATE") {
                 ++mine.creates;
+                bit = kCreate;
               } else if (name == "CHANNEL_HANGUP_COMPLETE") {
                 ++mine.hangup_completes;
-              } else if (name == "CHANNEL_DESTROY" && ++mine.destroys == calls) {
-                mine.done_at = Clock::now();
-                done = true;
-                return false;
+                bit = kHangupComplete;
+              } else if (name == "CHANNEL_DESTROY") {
+                ++mine.destroys;
+                bit = kDestroy;
+                if (mine.destroys == calls) {  // count mode's end (by uuid: recomputed)
+                  mine.done_at = Clock::now();
+                }
+              }
+              if (bit == 0) {
+                return true;
+              }
+              if (track) {
+                if (auto key = uuid_key(plain_header(m.body, "Unique-ID"))) {
+                  Seen& seen = mine.channels[*key];
+                  seen.mask |= bit;
+                  if (bit == kDestroy) {
+                    seen.destroyed = Clock::now();
+                    if (missing > 0 && waiting.erase(*key) > 0) {
+                      --missing;
+                    }
+                  }
+                }
+              }
+              if (bit == kDestroy) {
+                check_done();
+                return !done;
               }
               return true;
             },
@@ -344,6 +470,7 @@ int run_calls(int port, const std::string& password, int calls, const std::strin
   int ok_replies = 0;
   int err_replies = 0;
   int other_replies = 0;
+  bool every_ok_names_a_channel = true;
   std::string first_error;
   const std::string wire = command + "\n\n";
   const auto start = Clock::now();
@@ -371,6 +498,17 @@ int run_calls(int port, const std::string& password, int calls, const std::strin
     latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
     if (text.substr(0, 3) == "+OK") {
       ++ok_replies;
+      // "+OK <uuid>" (originate): the channel the subscribers must see.
+      std::string_view rest = std::string_view(text).substr(3);
+      while (!rest.empty() && rest.front() == ' ') {
+        rest.remove_prefix(1);
+      }
+      rest = rest.substr(0, rest.find_first_of(" \r\n"));
+      if (auto key = uuid_key(rest); key && track) {
+        own.push_back(*key);
+      } else {
+        every_ok_names_a_channel = false;
+      }
     } else {
       if (text.substr(0, 4) == "-ERR") {
         ++err_replies;
@@ -383,9 +521,40 @@ int run_calls(int port, const std::string& password, int calls, const std::strin
     }
   }
   const auto last_reply = Clock::now();
+  by_uuid = track && ok_replies > 0 && every_ok_names_a_channel;
+  replies_done.store(true, std::memory_order_release);
   drain_deadline = (last_reply + std::chrono::seconds(drain_timeout_s)).time_since_epoch().count();
   for (auto& t : readers) {
     t.join();
+  }
+
+  // Per subscriber: which of our calls it saw completely, and when it had the last of their
+  // CHANNEL_DESTROY events.
+  if (by_uuid) {
+    std::unordered_set<UuidKey, UuidKeyHash> ours(own.begin(), own.end());
+    for (SubscriberCount& c : counts) {
+      Clock::time_point last{};
+      bool all_destroyed = true;
+      for (const UuidKey& k : own) {
+        auto it = c.channels.find(k);
+        if (it == c.channels.end()) {
+          all_destroyed = false;
+          continue;
+        }
+        if (it->second.mask == (kCreate | kHangupComplete | kDestroy)) {
+          ++c.own_complete;
+        }
+        if (it->second.mask & kDestroy) {
+          last = std::max(last, it->second.destroyed);
+        } else {
+          all_destroyed = false;
+        }
+      }
+      c.done_at = all_destroyed ? std::optional<Clock::time_point>(last) : std::nullopt;
+      for (const auto& [k, seen] : c.channels) {
+        c.foreign_channels += ours.count(k) ? 0 : 1;
+      }
+    }
   }
 
   const int replies = static_cast<int>(latencies.size());
@@ -406,20 +575,37 @@ int run_calls(int port, const std::string& password, int calls, const std::strin
   if (!first_error.empty()) {
     std::printf("  first non-+OK reply: %s\n", first_error.c_str());
   }
+  if (subscribers > 0) {
+    std::printf("  completeness checked %s\n",
+                by_uuid ? "per channel (the uuid of each +OK reply)"
+                        : "by counts only (replies name no channel, or too many calls to track)");
+  }
   bool complete = replies == calls;
-  double drained = 0;  // when the last subscriber had all its CHANNEL_DESTROY events
+  double drained = 0;  // when the last subscriber had all the CHANNEL_DESTROY events it needed
   for (int i = 0; i < subscribers; ++i) {
     const SubscriberCount& c = counts[static_cast<std::size_t>(i)];
-    const bool all = c.creates == calls && c.destroys == calls && c.hangup_completes == calls;
+    const bool all = by_uuid
+                         ? c.own_complete == static_cast<long>(own.size()) &&
+                               static_cast<long>(own.size()) == calls
+                         : c.creates == calls && c.destroys == calls && c.hangup_completes == calls;
     complete = complete && all && c.done_at;
     if (c.done_at) {
       drained = std::max(drained, std::chrono::duration<double>(*c.done_at - start).count());
     }
     std::printf(
         "  subscriber %d: %ld events = %.1f events/call; CHANNEL_CREATE %ld, "
-        "CHANNEL_HANGUP_COMPLETE %ld, CHANNEL_DESTROY %ld of %d%s\n",
+        "CHANNEL_HANGUP_COMPLETE %ld, CHANNEL_DESTROY %ld",
         i, c.events, static_cast<double>(c.events) / calls, c.creates, c.hangup_completes,
-        c.destroys, calls, all ? "" : " (MISSING EVENTS)");
+        c.destroys);
+    if (by_uuid) {
+      std::printf("; all three for %ld of %zu calls", c.own_complete, own.size());
+      if (c.foreign_channels > 0) {
+        std::printf("; %ld other channel(s) seen", c.foreign_channels);
+      }
+    } else {
+      std::printf(" (expected %d each)", calls);
+    }
+    std::printf("%s\n", all ? "" : " (MISSING EVENTS)");
     for (const auto& [name, n] : c.by_name) {
       std::printf("    %-28s %8ld = %.3f/call\n", name.c_str(), n, static_cast<double>(n) / calls);
     }

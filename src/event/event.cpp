@@ -103,14 +103,19 @@ EventPtr FrozenEvent::freeze(Event event) {
 
 const FrozenEvent::Encoding& FrozenEvent::encoding(wire::EventFormat format) const {
   Encoding& enc = encodings_[static_cast<int>(format)];
-  std::call_once(enc.once, [&] {
+  if (enc.ready.load(std::memory_order_acquire)) {
+    return enc;
+  }
+  std::lock_guard lock(encode_mutex_);
+  if (!enc.ready.load(std::memory_order_relaxed)) {
     std::string serialized;
     encode(event_, format, serialized);
     enc.packet.reserve(serialized.size() + 64);
     wire::append_event_envelope(enc.packet, format, serialized.size());
     enc.envelope_size = enc.packet.size();
     enc.packet.append(serialized);
-  });
+    enc.ready.store(true, std::memory_order_release);
+  }
   return enc;
 }
 

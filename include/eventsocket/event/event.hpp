@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -103,13 +105,16 @@ class FrozenEvent {
 
  private:
   struct Encoding {
-    std::once_flag once;
+    std::atomic<bool> ready{false};  // packet is complete and never changes again
     std::string packet;
     std::size_t envelope_size = 0;
   };
   const Encoding& encoding(wire::EventFormat format) const;
 
   Event event_;
+  // Not std::call_once: glibc's wakes a futex after every first call, one system call per
+  // event encoded. An uncontended mutex costs none.
+  mutable std::mutex encode_mutex_;
   mutable Encoding encodings_[3];
 };
 
