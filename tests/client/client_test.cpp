@@ -1,0 +1,234 @@
+// The client library against a real eventsocketd (TestServer on an ephemeral loopback port),
+// and against a listener that accepts and then says nothing.
+
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <asio/use_future.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eventsocket/client/blocking.hpp"
+#include "eventsocket/client/connection.hpp"
+#include "server/test_server.hpp"
+
+namespace eventsocket::client {
+namespace {
+
+using namespace std::chrono_literals;
+using test::TestServer;
+
+ConnectOptions options_for(const TestServer& server) {
+  ConnectOptions o;
+  o.port = server.port();
+  o.timeout = 5s;
+  return o;
+}
+
+TEST(Client, ConnectsAuthenticatesAndRunsApi) {
+  TestServer server;
+  BlockingConnection c(options_for(server));
+  EXPECT_TRUE(c.connected());
+  EXPECT_EQ(c.api("echo hello world"), "hello world");
+  const Reply r = c.command("api", {}, {});  // `api` without a space: not a command
+  EXPECT_EQ(r.text(), "-ERR command not found");
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(Client, WrongPasswordIsRefused) {
+  TestServer server;
+  ConnectOptions o = options_for(server);
+  o.password = "wrong";
+  try {
+    BlockingConnection c(o);
+    FAIL() << "connected with a wrong password";
+  } catch (const ClientError& e) {
+    EXPECT_NE(std::string(e.what()).find("authentication refused: -ERR invalid"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Client, NobodyListeningIsAClearError) {
+  test::OutboundListener closed;
+  ConnectOptions o;
+  o.port = closed.port();
+  closed.close();
+  EXPECT_THROW(BlockingConnection c(o), ClientError);
+}
+
+TEST(Client, ServerThatNeverSpeaksTimesOut) {
+  test::OutboundListener silent;  // accepts (backlog) and never writes
+  ConnectOptions o;
+  o.port = silent.port();
+  o.timeout = 300ms;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    BlockingConnection c(o);
+    FAIL() << "connected to a server that never greets";
+  } catch (const ClientError& e) {
+    EXPECT_NE(std::string(e.what()).find("no answer within"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+// A deadline fails that command only; its late reply is read and dropped, so the next
+// command gets its own reply.
+TEST(Client, ApiDeadlineFiresAndTheConnectionStaysUsable) {
+  TestServer server;
+  BlockingConnection c(options_for(server));
+  try {
+    c.api("msleep 1000", 150ms);
+    FAIL() << "msleep 1000 answered within 150 ms";
+  } catch (const ClientError& e) {
+    EXPECT_NE(std::string(e.what()).find("no answer within 150 ms"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(c.api("echo after", 5s), "after");
+}
+
+TEST(Client, BgapiReturnsItsOwnJob) {
+  TestServer server;
+  BlockingConnection c(options_for(server));
+  const BackgroundJob job = c.bgapi("echo from-the-background");
+  EXPECT_EQ(job.body, "from-the-background");
+  EXPECT_EQ(job.event.header_or_empty("Job-UUID"), job.job_uuid);
+  EXPECT_EQ(job.event.header_or_empty("Job-Command"), "echo");
+  // The job's event went to its bgapi, not to the event queue.
+  EXPECT_FALSE(c.next_event(100ms));
+}
+
+// Many bgapi at once on one connection, each result reaching the right caller.
+TEST(Client, ConcurrentBgapiResultsAreNotMixedUp) {
+  TestServer server;
+  asio::io_context io;
+  std::vector<std::string> results(30);
+  auto all = [&]() -> asio::awaitable<void> {
+    auto c = co_await Connection::connect(io.get_executor(), options_for(server));
+    std::vector<std::shared_ptr<BackgroundJob>> out(30);
+    int done = 0;
+    for (int i = 0; i < 30; ++i) {
+      asio::co_spawn(
+          io,
+          [&, i, c]() -> asio::awaitable<void> {
+            BackgroundJob job = co_await c->bgapi("echo job-" + std::to_string(i));
+            results[static_cast<std::size_t>(i)] = job.body;
+            ++done;
+          },
+          asio::detached);
+    }
+    asio::steady_timer t(io);
+    while (done < 30) {
+      t.expires_after(5ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    c->close();
+  };
+  auto finished = asio::co_spawn(io, all(), asio::use_future);
+  std::thread runner([&] { io.run_for(10s); });
+  const bool ready = finished.wait_for(10s) == std::future_status::ready;
+  io.stop();
+  runner.join();
+  ASSERT_TRUE(ready) << "the jobs did not all finish";
+  finished.get();
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(results[static_cast<std::size_t>(i)], "job-" + std::to_string(i));
+  }
+}
+
+TEST(Client, EventsArriveInOrderInEveryFormat) {
+  TestServer server;
+  for (const std::string format : {"plain", "json", "xml"}) {
+    SCOPED_TRACE(format);
+    BlockingConnection subscriber(options_for(server));
+    BlockingConnection publisher(options_for(server));
+    EXPECT_EQ(subscriber.command("event " + format + " CUSTOM client::seq").text(),
+              "+OK event listener enabled " + format);
+    for (int i = 0; i < 50; ++i) {
+      const Reply r = publisher.command("sendevent CUSTOM", {{"Event-Subclass", "client::seq"},
+                                                             {"Seq", std::to_string(i)},
+                                                             {"Text", "a b&c<d>\"e\""}});
+      ASSERT_TRUE(r.ok()) << r.text();
+    }
+    for (int i = 0; i < 50; ++i) {
+      const auto e = subscriber.next_event(5s);
+      ASSERT_TRUE(e) << "event " << i << " did not arrive";
+      EXPECT_EQ(e->subclass(), "client::seq");
+      EXPECT_EQ(e->header_or_empty("Seq"), std::to_string(i));
+      EXPECT_EQ(e->header_or_empty("Text"), "a b&c<d>\"e\"");
+    }
+    EXPECT_EQ(subscriber.dropped_events(), 0u);
+  }
+}
+
+TEST(Client, LineBreaksInCommandsAndHeadersAreRefusedBeforeSending) {
+  TestServer server;
+  BlockingConnection c(options_for(server));
+  EXPECT_THROW(c.api("echo x\n\nexit"), ClientError);
+  EXPECT_THROW(c.command("api echo x\r"), ClientError);
+  EXPECT_THROW(c.command("sendevent CUSTOM", {{"Event-Subclass", "a\nb"}}), ClientError);
+  EXPECT_THROW(c.command("sendevent CUSTOM", {{"Bad\nName", "x"}}), ClientError);
+  EXPECT_THROW(c.command("sendevent CUSTOM", {{"Colon:Name", "x"}}), ClientError);
+  // Nothing of that reached the server: the connection is still authenticated and in step.
+  EXPECT_EQ(c.api("echo still here"), "still here");
+}
+
+TEST(Client, FullQueueDropsEventsAndSaysHowMany) {
+  TestServer server;
+  ConnectOptions o = options_for(server);
+  o.max_queued_events = 5;
+  BlockingConnection subscriber(o);
+  BlockingConnection publisher(options_for(server));
+  ASSERT_TRUE(subscriber.command("event plain CUSTOM client::flood").ok());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(publisher
+                    .command("sendevent CUSTOM",
+                             {{"Event-Subclass", "client::flood"}, {"Seq", std::to_string(i)}})
+                    .ok());
+  }
+  // Everything has reached the subscriber's queue once its own command round-trips.
+  ASSERT_TRUE(subscriber.command("event plain HEARTBEAT").ok());
+  std::uint64_t reported = 0;
+  int delivered = 0;
+  while (auto e = subscriber.next_event(300ms)) {
+    if (e->subclass() == kGapSubclass) {
+      reported += std::stoull(std::string(e->header_or_empty("Dropped-Events")));
+    } else {
+      ++delivered;
+    }
+  }
+  EXPECT_EQ(delivered, 5);
+  EXPECT_EQ(subscriber.dropped_events(), 35u);
+  // The drops after the last gap notice are reported with the next one; here the queue has
+  // been read empty, so one more event brings the notice of the rest.
+  ASSERT_TRUE(
+      publisher.command("sendevent CUSTOM", {{"Event-Subclass", "client::flood"}, {"Seq", "last"}})
+          .ok());
+  while (auto e = subscriber.next_event(1s)) {
+    if (e->subclass() == kGapSubclass) {
+      reported += std::stoull(std::string(e->header_or_empty("Dropped-Events")));
+    } else {
+      EXPECT_EQ(e->header_or_empty("Seq"), "last");
+      break;
+    }
+  }
+  EXPECT_EQ(reported, 35u);
+}
+
+TEST(Client, CommandsAfterTheServerClosedFailClearly) {
+  TestServer server;
+  BlockingConnection c(options_for(server));
+  EXPECT_EQ(c.command("exit").text(), "+OK bye");
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(c.connected());
+  try {
+    c.api("echo x");
+    FAIL() << "a command worked after the server closed";
+  } catch (const ClientError& e) {
+    EXPECT_NE(std::string(e.what()).find("disconnected"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(c.next_event(100ms), ClientError);
+}
+
+}  // namespace
+}  // namespace eventsocket::client
