@@ -12,6 +12,7 @@
 
 #include "eventsocket/client/blocking.hpp"
 #include "eventsocket/client/connection.hpp"
+#include "eventsocket/server/config.hpp"
 #include "server/test_server.hpp"
 
 namespace eventsocket::client {
@@ -48,6 +49,27 @@ TEST(Client, WrongPasswordIsRefused) {
     EXPECT_NE(std::string(e.what()).find("authentication refused: -ERR invalid"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(Client, UserauthWithTheDirectory) {
+  test::TestServerOptions options;
+  auto directory = std::make_shared<server::Directory>();
+  directory->load_xml(
+      R"(<include><domain name="example.test"><users>
+           <user id="alice"><params><param name="esl-password" value="s3cret"/>
+           <param name="esl-allowed-api" value="echo"/></params></user>
+         </users></domain></include>)",
+      "", nullptr);
+  options.server.session.directory = directory;
+  TestServer server(options);
+  ConnectOptions o = options_for(server);
+  o.user = "alice@example.test";
+  o.password = "s3cret";
+  BlockingConnection c(o);
+  EXPECT_EQ(c.api("echo as alice"), "as alice");
+  EXPECT_EQ(c.command("api status").text(), "-ERR permission denied");
+  o.password = "wrong";
+  EXPECT_THROW(BlockingConnection refused(o), ClientError);
 }
 
 TEST(Client, NobodyListeningIsAClearError) {
