@@ -80,7 +80,8 @@ struct Connection::State {
     asio::steady_timer signal;
     std::optional<Reply> reply;
     std::optional<BackgroundJob> job;
-    bool abandoned = false;  // its caller gave up: the reply is read and dropped
+    std::optional<event::Event> event;  // execute: its CHANNEL_EXECUTE_COMPLETE
+    bool abandoned = false;             // its caller gave up: the reply is read and dropped
   };
 
   asio::any_io_executor executor;
@@ -91,6 +92,7 @@ struct Connection::State {
   std::string closed_why;
   std::deque<std::shared_ptr<Waiter>> replies;
   std::map<std::string, std::shared_ptr<Waiter>, std::less<>> jobs;
+  std::map<std::string, std::shared_ptr<Waiter>, std::less<>> executions;  // by Event-UUID
   std::deque<std::string> outbox;
   bool writing = false;
   bool background_subscribed = false;
@@ -111,6 +113,9 @@ struct Connection::State {
       wake(*w);
     }
     for (auto& [id, w] : jobs) {
+      wake(*w);
+    }
+    for (auto& [id, w] : executions) {
       wake(*w);
     }
     event_signal.cancel();
@@ -156,6 +161,14 @@ struct Connection::State {
           wake(*it->second);
           jobs.erase(it);
           return;
+        }
+      }
+      if (e.type() == event::EventType::CHANNEL_EXECUTE_COMPLETE) {
+        const std::string app_uuid(e.header_or_empty("Application-UUID"));
+        if (auto it = executions.find(app_uuid); it != executions.end()) {
+          it->second->event = e;  // the caller gets it; the queue too, it is a normal event
+          wake(*it->second);
+          executions.erase(it);
         }
       }
       queue_event(std::move(e));
@@ -230,11 +243,16 @@ asio::awaitable<void> write_loop(std::shared_ptr<Connection::State> s) {
 }
 
 // Waits for a waiter's completion or its deadline; throws on timeout or a lost connection.
-asio::awaitable<void> await_waiter(Connection::State& s, Connection::State::Waiter& w, bool for_job,
-                                   std::chrono::milliseconds timeout, std::string_view what) {
+enum class Awaited { reply, job, event };
+
+asio::awaitable<void> await_waiter(Connection::State& s, Connection::State::Waiter& w,
+                                   Awaited what_for, std::chrono::milliseconds timeout,
+                                   std::string_view what) {
   w.signal.expires_after(timeout);
   auto [ec] = co_await w.signal.async_wait(use_tuple);
-  const bool done = for_job ? w.job.has_value() : w.reply.has_value();
+  const bool done = what_for == Awaited::job     ? w.job.has_value()
+                    : what_for == Awaited::event ? w.event.has_value()
+                                                 : w.reply.has_value();
   if (done) {
     co_return;
   }
@@ -329,7 +347,7 @@ asio::awaitable<std::shared_ptr<Connection>> Connection::connect(asio::any_io_ex
                     std::chrono::duration_cast<std::chrono::milliseconds>(
                         deadline - std::chrono::steady_clock::now()));
   };
-  co_await await_waiter(*s, *greeting, false, left(), "waiting for the greeting");
+  co_await await_waiter(*s, *greeting, Awaited::reply, left(), "waiting for the greeting");
   if (greeting->reply->content_type != "auth/request") {
     c->close();
     throw ClientError("the server did not ask for authentication (" +
@@ -343,7 +361,7 @@ asio::awaitable<std::shared_ptr<Connection>> Connection::connect(asio::any_io_ex
     throw ClientError("refused: the credentials contain a line break");
   }
   auto w = send_command(s, login + "\n\n");
-  co_await await_waiter(*s, *w, false, left(), "authenticating");
+  co_await await_waiter(*s, *w, Awaited::reply, left(), "authenticating");
   if (w->reply->text() != "+OK accepted") {
     c->close();
     throw ClientError("authentication refused: " + w->reply->text());
@@ -361,7 +379,7 @@ asio::awaitable<Reply> Connection::command(std::string command,
     throw ClientError(command + ": " + (s->closed_why.empty() ? "not connected" : s->closed_why));
   }
   auto w = send_command(s, std::move(bytes));
-  co_await await_waiter(*s, *w, false, timeout.value_or(s->options.timeout), command);
+  co_await await_waiter(*s, *w, Awaited::reply, timeout.value_or(s->options.timeout), command);
   co_return std::move(*w->reply);
 }
 
@@ -408,7 +426,7 @@ asio::awaitable<BackgroundJob> Connection::bgapi(std::string command,
     throw ClientError("bgapi " + command + ": " + accepted.text());
   }
   try {
-    co_await await_waiter(*s, *job, true, limit, "bgapi " + command);
+    co_await await_waiter(*s, *job, Awaited::job, limit, "bgapi " + command);
   } catch (...) {
     s->jobs.erase(job_uuid);
     throw;
@@ -434,6 +452,60 @@ asio::awaitable<std::optional<event::Event>> Connection::next_event(
   co_return e;
 }
 
+asio::awaitable<event::Event> Connection::channel_data(
+    std::optional<std::chrono::milliseconds> timeout) {
+  const Reply r = co_await command("connect", {}, {}, timeout);
+  // The reply is the plain event itself (no envelope): decode its header lines as one.
+  std::string block;
+  for (const auto& [name, value] : r.headers) {
+    block += name + ": " + value + "\n";
+  }
+  block += "\n";
+  event::Event e;
+  std::string error;
+  if (!event::decode_plain(block, e, &error) || e.header_or_empty("Event-Name") != "CHANNEL_DATA") {
+    throw ClientError("connect: the reply is not the channel data (" + r.text() + ")");
+  }
+  co_return e;
+}
+
+asio::awaitable<event::Event> Connection::execute(
+    std::string application, std::string argument, std::string uuid,
+    std::optional<std::chrono::milliseconds> timeout) {
+  std::shared_ptr<State> s = state_;
+  const auto limit = timeout.value_or(s->options.timeout);
+  const std::string event_uuid = make_job_uuid();
+  std::vector<std::pair<std::string, std::string>> headers;
+  headers.emplace_back("call-command", "execute");
+  headers.emplace_back("execute-app-name", application);
+  if (!argument.empty()) {
+    headers.emplace_back("execute-app-arg", argument);
+  }
+  headers.emplace_back("Event-UUID", event_uuid);
+  // Registered before sending: in outbound static mode the events follow the reply at once.
+  auto done = std::make_shared<State::Waiter>(s->executor);
+  s->executions.emplace(event_uuid, done);
+  const std::string line = uuid.empty() ? "sendmsg" : "sendmsg " + uuid;
+  Reply accepted;
+  try {
+    accepted = co_await this->command(line, std::move(headers), {}, limit);
+  } catch (...) {
+    s->executions.erase(event_uuid);
+    throw;
+  }
+  if (!accepted.ok()) {
+    s->executions.erase(event_uuid);
+    throw ClientError("execute " + application + ": " + accepted.text());
+  }
+  try {
+    co_await await_waiter(*s, *done, Awaited::event, limit, "execute " + application);
+  } catch (...) {
+    s->executions.erase(event_uuid);
+    throw;
+  }
+  co_return std::move(*done->event);
+}
+
 std::uint64_t Connection::dropped_events() const {
   return state_->dropped;
 }
@@ -449,6 +521,83 @@ void Connection::close() {
   std::error_code ignored;
   state_->socket.close(ignored);
   state_->fail_all("closed by the client");
+}
+
+std::shared_ptr<Connection> Connection::adopt(asio::ip::tcp::socket socket,
+                                              ConnectOptions options) {
+  std::shared_ptr<Connection> c(new Connection(socket.get_executor(), std::move(options)));
+  const std::shared_ptr<State>& s = c->state_;
+  s->socket = std::move(socket);
+  std::error_code ignored;
+  s->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  s->open = true;
+  asio::co_spawn(s->executor, read_loop(s), asio::detached);
+  return c;
+}
+
+struct OutboundServer::Impl {
+  Impl(asio::any_io_executor ex, Handler h, ConnectOptions o)
+      : executor(ex), acceptor(ex), handler(std::move(h)), options(std::move(o)) {}
+  asio::any_io_executor executor;
+  asio::ip::tcp::acceptor acceptor;
+  Handler handler;
+  ConnectOptions options;
+};
+
+namespace {
+
+asio::awaitable<void> accept_loop(std::shared_ptr<OutboundServer::Impl> impl) {
+  for (;;) {
+    auto [ec, socket] = co_await impl->acceptor.async_accept(use_tuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !impl->acceptor.is_open()) {
+        co_return;
+      }
+      continue;
+    }
+    std::shared_ptr<Connection> c = Connection::adopt(std::move(socket), impl->options);
+    asio::co_spawn(impl->executor, impl->handler(std::move(c)), asio::detached);
+  }
+}
+
+}  // namespace
+
+OutboundServer::OutboundServer(asio::any_io_executor executor, std::string host, std::uint16_t port,
+                               Handler handler, ConnectOptions options)
+    : impl_(std::make_shared<Impl>(executor, std::move(handler), std::move(options))) {
+  std::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    throw ClientError("outbound server: bad address " + host);
+  }
+  const asio::ip::tcp::endpoint endpoint(address, port);
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    impl_->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    impl_->acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    throw ClientError("outbound server: cannot listen on " + host + ":" + std::to_string(port) +
+                      ": " + ec.message());
+  }
+  asio::co_spawn(executor, accept_loop(impl_), asio::detached);
+}
+
+OutboundServer::~OutboundServer() {
+  close();
+}
+
+std::uint16_t OutboundServer::port() const {
+  std::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void OutboundServer::close() {
+  std::error_code ignored;
+  impl_->acceptor.close(ignored);
 }
 
 }  // namespace eventsocket::client

@@ -252,5 +252,65 @@ TEST(Client, CommandsAfterTheServerClosedFailClearly) {
   EXPECT_THROW(c.next_event(100ms), ClientError);
 }
 
+// The outbound side: eventsocketd's socket application calls an OutboundServer, whose
+// handler drives the call with the library's own methods.
+TEST(Client, OutboundServerDrivesACall) {
+  TestServer server;
+  asio::io_context io;
+  struct Seen {
+    std::string uuid, socket_mode, control, answered, playback_response, error;
+    bool hangup_complete = false;
+    std::atomic<bool> finished{false};
+  } seen;
+  OutboundServer outbound(
+      io.get_executor(), "127.0.0.1", 0,
+      [&seen](std::shared_ptr<Connection> c) -> asio::awaitable<void> {
+        try {
+          const event::Event data = co_await c->channel_data();
+          seen.uuid = data.header_or_empty("Unique-ID");
+          seen.socket_mode = data.header_or_empty("Socket-Mode");
+          seen.control = data.header_or_empty("Control");
+          co_await c->command("myevents");
+          co_await c->command("linger");
+          const event::Event answered = co_await c->execute("answer");
+          seen.answered = answered.header_or_empty("Application");
+          const event::Event played = co_await c->execute("playback", "silence_stream://100");
+          seen.playback_response = played.header_or_empty("Application-Response");
+          std::vector<std::pair<std::string, std::string>> hangup;
+          hangup.emplace_back("call-command", "hangup");
+          co_await c->command("sendmsg", std::move(hangup));
+          while (auto e = co_await c->next_event(5s)) {
+            if (e->type() == event::EventType::CHANNEL_HANGUP_COMPLETE) {
+              seen.hangup_complete = true;
+              break;
+            }
+          }
+        } catch (const ClientError& e) {
+          seen.error = e.what();
+        }
+        seen.finished = true;
+      });
+  std::thread runner([&] { io.run_for(15s); });
+  BlockingConnection control(options_for(server));
+  const std::string uuid = "c11e0000-0000-4000-8000-000000000001";
+  EXPECT_EQ(control.api("originate {origination_uuid=" + uuid + "}null/x '&socket(127.0.0.1:" +
+                        std::to_string(outbound.port()) + " async full)'"),
+            "+OK " + uuid + "\n");
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!seen.finished && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  io.stop();
+  runner.join();
+  ASSERT_TRUE(seen.finished) << "the handler did not finish";
+  EXPECT_EQ(seen.error, "");
+  EXPECT_EQ(seen.uuid, uuid);
+  EXPECT_EQ(seen.socket_mode, "async");
+  EXPECT_EQ(seen.control, "full");
+  EXPECT_EQ(seen.answered, "answer");
+  EXPECT_EQ(seen.playback_response, "FILE PLAYED");
+  EXPECT_TRUE(seen.hangup_complete);
+}
+
 }  // namespace
 }  // namespace eventsocket::client

@@ -7,8 +7,10 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -83,10 +85,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // `bgapi <command>`: waits for its BACKGROUND_JOB (subscribed on first use).
   asio::awaitable<BackgroundJob> bgapi(std::string command,
                                        std::optional<std::chrono::milliseconds> timeout = {});
+  // Outbound: sends `connect` and returns the channel data it answers with, decoded.
+  asio::awaitable<event::Event> channel_data(std::optional<std::chrono::milliseconds> timeout = {});
+  // sendmsg execute of `application` on channel `uuid` (empty: the bound channel, outbound)
+  // with a fresh Event-UUID; completes with the application's CHANNEL_EXECUTE_COMPLETE
+  // (matched by its Application-UUID), so the connection must receive that event
+  // (`myevents`, or `event ... CHANNEL_EXECUTE_COMPLETE`). The timeout covers the whole run.
+  asio::awaitable<event::Event> execute(std::string application, std::string argument = {},
+                                        std::string uuid = {},
+                                        std::optional<std::chrono::milliseconds> timeout = {});
   // The next event, in arrival order; nullopt when the timeout passes first. Throws
   // ClientError once the connection is closed and the queue is empty.
   asio::awaitable<std::optional<event::Event>> next_event(
       std::optional<std::chrono::milliseconds> timeout = {});
+
+  // A connection the switch made to us (outbound mode, see OutboundServer): no greeting, no
+  // authentication; reading starts at once.
+  static std::shared_ptr<Connection> adopt(asio::ip::tcp::socket socket, ConnectOptions options);
 
   // Events dropped because the queue was full.
   std::uint64_t dropped_events() const;
@@ -99,6 +114,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   explicit Connection(asio::any_io_executor executor, ConnectOptions options);
   std::shared_ptr<State> state_;
+};
+
+// Outbound mode: the switch's `socket` application connects here, and `handler` runs as a
+// coroutine for each call with its Connection: channel_data() (`connect`) first, then
+// `myevents`, `linger`, execute, ... as on any connection.
+class OutboundServer {
+ public:
+  using Handler = std::function<asio::awaitable<void>(std::shared_ptr<Connection>)>;
+  // Listens on host:port (port 0: a free port) and starts accepting. Throws ClientError.
+  OutboundServer(asio::any_io_executor executor, std::string host, std::uint16_t port,
+                 Handler handler, ConnectOptions options = {});
+  ~OutboundServer();
+  OutboundServer(const OutboundServer&) = delete;
+  OutboundServer& operator=(const OutboundServer&) = delete;
+
+  std::uint16_t port() const;
+  void close();
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
 };
 
 // True when `text` may be written as one line of a command (no CR, no LF).
