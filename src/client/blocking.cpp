@@ -56,6 +56,11 @@ std::optional<event::Event> BlockingConnection::next_event(
   return run(connection_->next_event(timeout));
 }
 
+std::optional<LogLine> BlockingConnection::next_log(
+    std::optional<std::chrono::milliseconds> timeout) {
+  return run(connection_->next_log(timeout));
+}
+
 std::uint64_t BlockingConnection::dropped_events() {
   return asio::post(io_, asio::use_future([c = connection_] { return c->dropped_events(); })).get();
 }

@@ -4,6 +4,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <random>
@@ -99,6 +100,8 @@ struct Connection::State {
 
   std::deque<event::Event> events;
   asio::steady_timer event_signal;
+  std::deque<LogLine> logs;
+  std::optional<asio::steady_timer> log_signal;
   std::uint64_t dropped = 0;
   std::uint64_t unreported_drops = 0;
 
@@ -119,6 +122,9 @@ struct Connection::State {
       wake(*w);
     }
     event_signal.cancel();
+    if (log_signal) {
+      log_signal->cancel();
+    }
   }
 
   void queue_event(event::Event e) {
@@ -180,7 +186,21 @@ struct Connection::State {
       return;
     }
     if (content_type == "log/data") {
-      return;  // logs are not queued as events
+      if (logs.size() >= options.max_queued_events) {
+        return;  // like FreeSWITCH's log queue: the newest line is what gets lost
+      }
+      LogLine l;
+      l.level = std::atoi(std::string(m.header("Log-Level").value_or("7")).c_str());
+      l.file = std::string(m.header("Log-File").value_or(""));
+      l.function = std::string(m.header("Log-Func").value_or(""));
+      l.line = std::atoi(std::string(m.header("Log-Line").value_or("0")).c_str());
+      l.user_data = std::string(m.header("User-Data").value_or(""));
+      l.text = std::string(m.body);
+      logs.push_back(std::move(l));
+      if (log_signal) {
+        log_signal->cancel();
+      }
+      return;
     }
     // auth/request, command/reply, api/response: the answer to the oldest command.
     if (replies.empty()) {
@@ -504,6 +524,27 @@ asio::awaitable<event::Event> Connection::execute(
     throw;
   }
   co_return std::move(*done->event);
+}
+
+asio::awaitable<std::optional<LogLine>> Connection::next_log(
+    std::optional<std::chrono::milliseconds> timeout) {
+  std::shared_ptr<State> s = state_;
+  if (s->logs.empty() && s->open) {
+    if (!s->log_signal) {
+      s->log_signal.emplace(s->executor);
+    }
+    s->log_signal->expires_after(timeout.value_or(std::chrono::hours(24 * 365)));
+    co_await s->log_signal->async_wait(use_tuple);
+  }
+  if (s->logs.empty()) {
+    if (!s->open) {
+      throw ClientError("no more log lines: " + s->closed_why);
+    }
+    co_return std::nullopt;
+  }
+  LogLine l = std::move(s->logs.front());
+  s->logs.pop_front();
+  co_return l;
 }
 
 std::uint64_t Connection::dropped_events() const {

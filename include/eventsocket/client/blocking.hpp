@@ -29,6 +29,7 @@ class BlockingConnection {
   std::string api(std::string command, std::optional<std::chrono::milliseconds> timeout = {});
   BackgroundJob bgapi(std::string command, std::optional<std::chrono::milliseconds> timeout = {});
   std::optional<event::Event> next_event(std::optional<std::chrono::milliseconds> timeout = {});
+  std::optional<LogLine> next_log(std::optional<std::chrono::milliseconds> timeout = {});
   std::uint64_t dropped_events();
   bool connected();
   void close();

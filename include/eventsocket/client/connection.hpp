@@ -59,6 +59,16 @@ struct BackgroundJob {
   event::Event event;
 };
 
+// One `log/data` packet (after `log <level>`).
+struct LogLine {
+  int level = 7;  // 0 console ... 7 debug
+  std::string file;
+  std::string function;
+  int line = 0;
+  std::string user_data;  // the channel's uuid when the line is about one
+  std::string text;
+};
+
 // Sent down the event queue, as a CUSTOM event of subclass `eventsocket::gap`, where events
 // had to be dropped: header `Dropped-Events` says how many. Never silent loss.
 inline constexpr std::string_view kGapSubclass = "eventsocket::gap";
@@ -102,6 +112,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // A connection the switch made to us (outbound mode, see OutboundServer): no greeting, no
   // authentication; reading starts at once.
   static std::shared_ptr<Connection> adopt(asio::ip::tcp::socket socket, ConnectOptions options);
+
+  // The next log line (queued like events, with the same bound); nullopt on timeout.
+  asio::awaitable<std::optional<LogLine>> next_log(
+      std::optional<std::chrono::milliseconds> timeout = {});
 
   // Events dropped because the queue was full.
   std::uint64_t dropped_events() const;
