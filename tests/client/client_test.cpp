@@ -237,6 +237,24 @@ TEST(Client, FullQueueDropsEventsAndSaysHowMany) {
   EXPECT_EQ(reported, 35u);
 }
 
+TEST(Client, LogLinesArriveAfterLog) {
+  TestServer server;
+  BlockingConnection c(options_for(server));
+  EXPECT_EQ(c.command("log 7").text(), "+OK log level 7 [7]");
+  EXPECT_TRUE(c.api("originate null/x &log(ERR client-log-line)").starts_with("+OK"));
+  std::optional<LogLine> found;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!found && std::chrono::steady_clock::now() < deadline) {
+    auto l = c.next_log(500ms);
+    if (l && l->text.find("client-log-line") != std::string::npos) {
+      found = std::move(l);
+    }
+  }
+  ASSERT_TRUE(found) << "the log application's line did not arrive";
+  EXPECT_EQ(found->level, 3);
+  EXPECT_FALSE(found->file.empty());
+}
+
 TEST(Client, CommandsAfterTheServerClosedFailClearly) {
   TestServer server;
   BlockingConnection c(options_for(server));
