@@ -2,6 +2,11 @@
 //
 //   esl-cli [-H host] [-P port] [-p password] [-u user@domain] [-x command]... [--json]
 //
+// Profiles, as fs_cli.conf has them, come from ~/.esl-cli (or --config FILE):
+//   [default]              host => 127.0.0.1
+//   [office]               port => 8021, password => ..., user => 1000@example.com
+// `esl-cli office` uses [office] (on top of [default]); flags given on the line win.
+//
 // With -x it runs each command as `api <command>` (a leading `/` gives a console command, see
 // /help), prints the results and exits: 0 when every reply was positive, 1 otherwise, 2 when
 // it could not connect. Without -x it is an interactive console (libedit: history in
@@ -14,7 +19,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -159,6 +166,39 @@ char** complete(const char* text, int start, int) {
   return rl_completion_matches(text, complete_word);
 }
 
+// `[name]` sections of `key => value` (or `key = value`) lines; `;` and `#` start comments.
+std::map<std::string, std::map<std::string, std::string>> read_profiles(const std::string& path) {
+  std::map<std::string, std::map<std::string, std::string>> profiles;
+  std::ifstream in(path);
+  std::string line;
+  std::string section = "default";
+  auto trim = [](std::string t) {
+    const auto b = t.find_first_not_of(" \t\r");
+    const auto e = t.find_last_not_of(" \t\r");
+    return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
+  };
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty() || line[0] == ';' || line[0] == '#') {
+      continue;
+    }
+    if (line.front() == '[' && line.back() == ']') {
+      section = trim(line.substr(1, line.size() - 2));
+      continue;
+    }
+    std::size_t sep = line.find("=>");
+    std::size_t skip = 2;
+    if (sep == std::string::npos) {
+      sep = line.find('=');
+      skip = 1;
+    }
+    if (sep != std::string::npos) {
+      profiles[section][trim(line.substr(0, sep))] = trim(line.substr(sep + skip));
+    }
+  }
+  return profiles;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -177,7 +217,42 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "print JSON lines (for scripts)");
   app.add_option("-t,--timeout", timeout_s, "seconds to wait for each reply")
       ->check(CLI::Range(1, 3600));
+  std::string profile = "default";
+  std::string config = std::string(std::getenv("HOME") ? std::getenv("HOME") : ".") + "/.esl-cli";
+  app.add_option("profile", profile, "a [section] of the profile file");
+  app.add_option("--config", config, "profile file (~/.esl-cli)");
   CLI11_PARSE(app, argc, argv);
+  {
+    const auto profiles = read_profiles(config);
+    if (profile != "default" && !profiles.contains(profile)) {
+      std::cerr << "esl-cli: no profile [" << profile << "] in " << config << "\n";
+      return 2;
+    }
+    // [default] first, then the chosen profile; a flag given on the line wins over both.
+    for (const std::string& name : {std::string("default"), profile}) {
+      const auto it = profiles.find(name);
+      if (it == profiles.end()) {
+        continue;
+      }
+      for (const auto& [key, value] : it->second) {
+        if (key == "host" && !app.count("-H")) {
+          host = value;
+        } else if (key == "port" && !app.count("-P")) {
+          port = std::atoi(value.c_str());
+        } else if (key == "password" && !app.count("-p")) {
+          options.password = value;
+        } else if (key == "user" && !app.count("-u")) {
+          options.user = value;
+        } else if (key == "timeout" && !app.count("-t")) {
+          timeout_s = std::max(1, std::atoi(value.c_str()));
+        }
+      }
+    }
+    if (port < 1 || port > 65535) {
+      std::cerr << "esl-cli: bad port " << port << "\n";
+      return 2;
+    }
+  }
   options.host = host;
   options.port = static_cast<std::uint16_t>(port);
   options.timeout = std::chrono::seconds(std::min(timeout_s, 10));

@@ -32,9 +32,12 @@ def free_port():
     return port
 
 
+EMPTY_HOME = tempfile.mkdtemp()  # no ~/.esl-cli: the flags alone decide
+
+
 def run_cli(*args, timeout=20):
     return subprocess.run([ESL_CLI, "-P", str(PORT), *args], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env={**os.environ, "HOME": EMPTY_HOME})
 
 
 PORT = free_port()
@@ -71,8 +74,28 @@ try:
     check("authentication refused: -ERR invalid" in r.stderr, f"wrong password: {r.stderr!r}")
 
     r = subprocess.run([ESL_CLI, "-P", str(free_port()), "-x", "status"], capture_output=True,
-                       text=True, timeout=20)
+                       text=True, timeout=20, env={**os.environ, "HOME": EMPTY_HOME})
     check(r.returncode == 2 and "cannot connect" in r.stderr, f"nobody listening: {r.stderr!r}")
+
+    # Profiles from ~/.esl-cli: [default] then the named one; flags win.
+    home_profiles = tempfile.mkdtemp()
+    with open(os.path.join(home_profiles, ".esl-cli"), "w") as f:
+        f.write("; comment\n[default]\nhost => 127.0.0.1\npassword => wrong\n"
+                f"[lab]\nport => {PORT}\npassword => ClueCon\n")
+    env = {**os.environ, "HOME": home_profiles}
+    r = subprocess.run([ESL_CLI, "lab", "-x", "echo via-profile"], capture_output=True,
+                       text=True, timeout=20, env=env)
+    check(r.returncode == 0 and r.stdout == "via-profile\n", f"profile lab: {r.stdout!r} {r.stderr!r}")
+    r = subprocess.run([ESL_CLI, "-P", str(PORT), "-x", "echo x"], capture_output=True,
+                       text=True, timeout=20, env=env)
+    check(r.returncode == 2 and "authentication refused" in r.stderr,
+          f"[default] password applies: {r.stderr!r}")
+    r = subprocess.run([ESL_CLI, "lab", "-p", "wrong", "-x", "echo x"], capture_output=True,
+                       text=True, timeout=20, env=env)
+    check(r.returncode == 2, "a flag does not win over the profile")
+    r = subprocess.run([ESL_CLI, "nosuch", "-x", "echo x"], capture_output=True, text=True,
+                       timeout=20, env=env)
+    check(r.returncode == 2 and "no profile [nosuch]" in r.stderr, f"unknown profile: {r.stderr!r}")
 
     # The interactive console through a pseudo terminal.
     home = tempfile.mkdtemp()
@@ -106,7 +129,7 @@ try:
     os.write(master, b"/event plain CUSTOM cli::test\r")
     check(read_until("+OK event listener enabled plain"), "/event in the console")
     subprocess.run([ESL_CLI, "-P", str(PORT), "-x", "event CUSTOM cli::test Marker=from-x"],
-                   capture_output=True, timeout=20)
+                   capture_output=True, timeout=20, env={**os.environ, "HOME": EMPTY_HOME})
     check(read_until("Marker: from-x"), "the event was not printed")
     os.write(master, b"/help\r")
     check(read_until("/nolog"), "/help")
