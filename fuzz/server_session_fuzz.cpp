@@ -1,6 +1,6 @@
 // A whole Event Socket session, sans I/O, inbound or outbound: arbitrary client bytes go in,
-// in slices, and every command runs against a real switch core. Nothing may crash, hang or break the output
-// framing: what comes out must always parse as a stream of server packets.
+// in slices, and every command runs against a real switch core. Nothing may crash, hang or break
+// the output framing: what comes out must always parse as a stream of server packets.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -13,6 +13,7 @@
 #include "eventsocket/event/event_type.hpp"
 #include "eventsocket/wire/message.hpp"
 #include "eventsocket/wire/parser.hpp"
+#include "eventsocket/wire/writer.hpp"
 
 namespace eventsocket::client {
 namespace {
@@ -29,19 +30,6 @@ std::string make_job_uuid() {
                 static_cast<unsigned>(((b >> 48) & 0x3fff) | 0x8000),
                 static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return out;
-}
-
-std::optional<wire::EventFormat> event_format(std::string_view content_type) {
-  if (content_type == "text/event-plain") {
-    return wire::EventFormat::plain;
-  }
-  if (content_type == "text/event-json") {
-    return wire::EventFormat::json;
-  }
-  if (content_type == "text/event-xml") {
-    return wire::EventFormat::xml;
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -154,7 +142,7 @@ struct Connection::State {
 
   void on_packet(const wire::MessageView& m) {
     const std::string content_type(m.header("Content-Type").value_or(""));
-    if (const auto format = event_format(content_type)) {
+    if (const auto format = wire::event_format_from_content_type(content_type)) {
       event::Event e;
       std::string error;
       if (!event::decode(m.body, *format, e, &error)) {

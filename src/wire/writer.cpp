@@ -52,6 +52,15 @@ std::string_view event_content_type(EventFormat format) noexcept {
   return "text/event-plain";
 }
 
+std::optional<EventFormat> event_format_from_content_type(std::string_view content_type) noexcept {
+  for (const EventFormat f : {EventFormat::plain, EventFormat::json, EventFormat::xml}) {
+    if (content_type == event_content_type(f)) {
+      return f;
+    }
+  }
+  return std::nullopt;
+}
+
 void append_auth_request(std::string& out) {
   out.append("Content-Type: auth/request\n\n");
 }

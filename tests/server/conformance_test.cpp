@@ -146,19 +146,6 @@ std::set<std::string> client_uuids(const std::vector<const Transcript*>& capture
 
 // ---------------------------------------------------------------- normalization
 
-std::optional<wire::EventFormat> event_format_of(std::string_view content_type) {
-  if (content_type == "text/event-plain") {
-    return wire::EventFormat::plain;
-  }
-  if (content_type == "text/event-json") {
-    return wire::EventFormat::json;
-  }
-  if (content_type == "text/event-xml") {
-    return wire::EventFormat::xml;
-  }
-  return std::nullopt;
-}
-
 // Replaces the values that differ from run to run. One Normalizer per side (capture or
 // live); both see the same packets in the same order, so equal streams normalize equally.
 class Normalizer {
@@ -182,7 +169,7 @@ class Normalizer {
     }
     const std::string content_type(view.header("Content-Type").value_or(""));
     std::string body;
-    if (const auto format = event_format_of(content_type)) {
+    if (const auto format = wire::event_format_from_content_type(content_type)) {
       body = event_body(view.body, *format);
     } else {
       body = text(view.body);

@@ -117,19 +117,6 @@ void fire(TestClient& client, const std::vector<std::pair<std::string, std::stri
   EXPECT_TRUE(reply_text(reply).starts_with("+OK ")) << reply_text(reply);
 }
 
-std::optional<wire::EventFormat> format_of(std::string_view type) {
-  if (type == "text/event-plain") {
-    return wire::EventFormat::plain;
-  }
-  if (type == "text/event-json") {
-    return wire::EventFormat::json;
-  }
-  if (type == "text/event-xml") {
-    return wire::EventFormat::xml;
-  }
-  return std::nullopt;
-}
-
 struct ReceivedEvent {
   wire::Message packet;
   event::Event event;
@@ -151,7 +138,8 @@ std::optional<ReceivedEvent> next_event(TestClient& client,
     if (!packet) {
       return std::nullopt;
     }
-    const auto format = format_of(packet->header("Content-Type").value_or(""));
+    const auto format =
+        wire::event_format_from_content_type(packet->header("Content-Type").value_or(""));
     if (!format) {
       continue;
     }
@@ -845,7 +833,8 @@ std::vector<std::string> delivered(
 std::optional<wire::Message> next_reply(TestClient& client) {
   for (;;) {
     auto packet = client.read_packet();
-    if (!packet || (!format_of(content_type(packet)) && content_type(packet) != "log/data")) {
+    if (!packet || (!wire::event_format_from_content_type(content_type(packet)) &&
+                    content_type(packet) != "log/data")) {
       return packet;
     }
   }

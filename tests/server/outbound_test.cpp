@@ -178,9 +178,7 @@ class Program {
     }
     const std::string type = content_type(m);
     if (type.starts_with("text/event-")) {
-      const auto format = type == "text/event-json"  ? wire::EventFormat::json
-                          : type == "text/event-xml" ? wire::EventFormat::xml
-                                                     : wire::EventFormat::plain;
+      const auto format = *wire::event_format_from_content_type(type);
       event::Event e;
       EXPECT_TRUE(event::decode(m->body, format, e)) << m->body;
       order_.emplace_back(e.header_or_empty("Event-Name"));

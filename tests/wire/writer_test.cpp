@@ -110,5 +110,14 @@ TEST(Writer, LogData) {
             "hello\n");
 }
 
+TEST(Writer, EventFormatFromContentTypeIsTheInverse) {
+  for (const EventFormat f : {EventFormat::plain, EventFormat::json, EventFormat::xml}) {
+    EXPECT_EQ(event_format_from_content_type(event_content_type(f)), f);
+  }
+  EXPECT_EQ(event_format_from_content_type("command/reply"), std::nullopt);
+  EXPECT_EQ(event_format_from_content_type("text/event-PLAIN"), std::nullopt);
+  EXPECT_EQ(event_format_from_content_type(""), std::nullopt);
+}
+
 }  // namespace
 }  // namespace eventsocket::wire

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@ enum class EventFormat { plain = 0, json = 1, xml = 2 };
 
 std::string_view event_format_name(EventFormat format) noexcept;   // "plain"
 std::string_view event_content_type(EventFormat format) noexcept;  // "text/event-plain"
+// The inverse: the format of a `text/event-*` Content-Type; nullopt for any other type.
+std::optional<EventFormat> event_format_from_content_type(std::string_view content_type) noexcept;
 
 // Exact message bodies FreeSWITCH sends in disconnect notices (PROTOCOL.md §4.6).
 inline constexpr std::string_view kGoodbyeMessage =
