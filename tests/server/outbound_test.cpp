@@ -441,7 +441,8 @@ TEST(Outbound, ExitLetsTheDialplanGoOn) {
   Fixture f;
   TestClient events(f.server.port());
   ASSERT_TRUE(events.auth());
-  ASSERT_EQ(reply_text(events.command("event plain CHANNEL_EXECUTE")),
+  // EXECUTE_COMPLETE, not EXECUTE: the variable is set once `set` has run.
+  ASSERT_EQ(reply_text(events.command("event plain CHANNEL_EXECUTE_COMPLETE")),
             "+OK event listener enabled plain");
   f.control.bgapi_originate("{origination_uuid=" + uuid_n(1) + "}null/x " +
                             inline_plan(f.listener.address() + " async full"));
