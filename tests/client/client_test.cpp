@@ -276,30 +276,33 @@ TEST(Client, OutboundServerDrivesACall) {
   TestServer server;
   asio::io_context io;
   struct Seen {
-    std::string uuid, socket_mode, control, answered, playback_response, error;
+    std::string uuid, socket_mode, control, answered, playback_response, variable, missing, cause,
+        error;
     bool hangup_complete = false;
     std::atomic<bool> finished{false};
   } seen;
   OutboundServer outbound(
       io.get_executor(), "127.0.0.1", 0,
-      [&seen](std::shared_ptr<Connection> c) -> asio::awaitable<void> {
+      [&seen](std::shared_ptr<OutboundSession> call) -> asio::awaitable<void> {
         try {
-          const event::Event data = co_await c->channel_data();
-          seen.uuid = data.header_or_empty("Unique-ID");
+          const event::Event data = co_await call->connect();
+          seen.uuid = call->uuid();
           seen.socket_mode = data.header_or_empty("Socket-Mode");
           seen.control = data.header_or_empty("Control");
-          co_await c->command("myevents");
-          co_await c->command("linger");
-          const event::Event answered = co_await c->execute("answer");
+          co_await call->myevents();
+          co_await call->linger();
+          const event::Event answered = co_await call->execute("answer");
           seen.answered = answered.header_or_empty("Application");
-          const event::Event played = co_await c->execute("playback", "silence_stream://100");
+          const event::Event played = co_await call->execute("playback", "silence_stream://100");
           seen.playback_response = played.header_or_empty("Application-Response");
-          std::vector<std::pair<std::string, std::string>> hangup;
-          hangup.emplace_back("call-command", "hangup");
-          co_await c->command("sendmsg", std::move(hangup));
-          while (auto e = co_await c->next_event(5s)) {
+          seen.variable = (co_await call->getvar("socket_host")).value_or("unset");
+          seen.missing = (co_await call->getvar("no_such_variable")).value_or("unset");
+          co_await call->hangup("USER_BUSY");
+          Connection& c = call->connection();
+          while (auto e = co_await c.next_event(5s)) {
             if (e->type() == event::EventType::CHANNEL_HANGUP_COMPLETE) {
               seen.hangup_complete = true;
+              seen.cause = e->header_or_empty("Hangup-Cause");
               break;
             }
           }
@@ -327,7 +330,10 @@ TEST(Client, OutboundServerDrivesACall) {
   EXPECT_EQ(seen.control, "full");
   EXPECT_EQ(seen.answered, "answer");
   EXPECT_EQ(seen.playback_response, "FILE PLAYED");
+  EXPECT_EQ(seen.variable, "127.0.0.1");
+  EXPECT_EQ(seen.missing, "unset");
   EXPECT_TRUE(seen.hangup_complete);
+  EXPECT_EQ(seen.cause, "USER_BUSY");
 }
 
 }  // namespace
