@@ -216,6 +216,9 @@ asio::awaitable<Protocol::Completion> await_result(std::shared_ptr<Connection::S
 // One command and its reply, whatever it says; no bookkeeping of what the command means.
 asio::awaitable<Reply> round_trip(std::shared_ptr<Connection::State> s, std::string bytes,
                                   std::chrono::milliseconds timeout, std::string what) {
+  if (!s->open) {
+    throw ClientError(what + ": " + s->closed_why);
+  }
   auto [token, w] = send_bytes(s, std::move(bytes));
   Protocol::Completion c = co_await await_result(s, token, w, timeout, std::move(what));
   co_return std::move(*c.reply);
@@ -376,8 +379,14 @@ asio::awaitable<std::shared_ptr<Connection>> Connection::connect(asio::any_io_ex
                                                                  ConnectOptions options) {
   std::shared_ptr<Connection> c(new Connection(executor, std::move(options)));
   c->state_->owner = c;
-  co_await establish(c->state_);
-  c->state_->established_once = true;
+  const std::shared_ptr<State>& s = c->state_;
+  co_await establish(s);
+  s->established_once = true;
+  if (!s->open && s->options.reconnect.enabled && !s->reconnecting) {
+    // Lost between the authentication and here: the policy applies already.
+    s->reconnecting = true;
+    asio::co_spawn(s->executor, reconnect_loop(s), asio::detached);
+  }
   co_return c;
 }
 

@@ -6,6 +6,8 @@
 #include <asio.hpp>
 #include <asio/use_future.hpp>
 #include <chrono>
+#include <future>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -334,6 +336,125 @@ TEST(Client, OutboundServerDrivesACall) {
   EXPECT_EQ(seen.missing, "unset");
   EXPECT_TRUE(seen.hangup_complete);
   EXPECT_EQ(seen.cause, "USER_BUSY");
+}
+
+// Every typed command against eventsocketd: what it sends is what the server expects.
+TEST(Client, TypedCommandsDoWhatTheirNamesSay) {
+  TestServer server;
+  asio::io_context io;
+  std::vector<std::string> seen;
+  auto run = [&]() -> asio::awaitable<void> {
+    auto c = co_await Connection::connect(io.get_executor(), options_for(server));
+    co_await c->events("json", "CUSTOM test::typed");
+    co_await c->filter("Event-Subclass", "test::typed");
+    Headers headers;
+    headers.emplace_back("Event-Subclass", "test::typed");
+    headers.emplace_back("Seq", "1");
+    const Reply sent = co_await c->sendevent("CUSTOM", headers, "the body");
+    seen.push_back(sent.text().substr(0, 4));
+    auto e = co_await c->next_event(2s);
+    seen.push_back(e ? std::string(e->header_or_empty("Seq")) + "/" + std::string(e->body())
+                     : "no event");
+    co_await c->filter_delete("Event-Subclass", "test::typed");
+    co_await c->nixevent("CUSTOM test::typed");
+    co_await c->sendevent("CUSTOM", headers);
+    e = co_await c->next_event(200ms);
+    seen.push_back(e ? "unwanted event" : "nothing");
+    co_await c->noevents();
+    co_await c->log("debug");
+    co_await c->nolog();
+    try {
+      co_await c->divert_events(true);  // inbound, without myevents: FreeSWITCH refuses too
+      seen.push_back("accepted");
+    } catch (const ClientError& error) {
+      seen.push_back(error.what());
+    }
+    try {
+      co_await c->events("plain", "NOT_AN_EVENT");
+      seen.push_back("accepted");
+    } catch (const ClientError& error) {
+      seen.push_back(error.what());
+    }
+    try {
+      co_await c->hangup("NORMAL_CLEARING", "00000000-0000-4000-8000-00000000dead");
+      seen.push_back("accepted");
+    } catch (const ClientError& error) {
+      seen.push_back(std::string(error.what()).substr(0, 36));
+    }
+    c->close();
+  };
+  auto done = asio::co_spawn(io, run, asio::use_future);
+  io.run_for(10s);
+  ASSERT_EQ(done.wait_for(0s), std::future_status::ready);
+  done.get();
+  EXPECT_EQ(seen, (std::vector<std::string>{"+OK ", "1/the body", "nothing",
+                                            "divert_events on: -ERR not controlling a session.",
+                                            "event plain NOT_AN_EVENT: -ERR no keywords supplied",
+                                            "sendmsg 00000000-0000-4000-8000-0000"}));
+}
+
+// A restarted server: the connection comes back by itself, with its subscription, once.
+TEST(Client, ReconnectsToARestartedServerWithItsSubscriptions) {
+  test::TestServerOptions options;
+  auto server = std::make_unique<TestServer>(options);
+  const unsigned short port = server->port();
+  ConnectOptions o = options_for(*server);
+  o.reconnect.enabled = true;
+  o.reconnect.initial_delay = 50ms;
+  std::atomic<int> resyncs{0};
+  o.reconnect.on_resync = [&](Connection&) { ++resyncs; };
+  BlockingConnection c(o);
+  ASSERT_TRUE(c.command("event plain CUSTOM test::again").ok());
+  server.reset();  // the shutdown notice, then the port closes
+  options.server.settings.listen_port = port;
+  server = std::make_unique<TestServer>(options);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (resyncs == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(resyncs, 1);
+  BlockingConnection publisher(options_for(*server));
+  ASSERT_TRUE(publisher.command("sendevent CUSTOM", {{"Event-Subclass", "test::again"}}).ok());
+  const auto e = c.next_event(2s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->subclass(), "test::again");
+  EXPECT_EQ(c.next_event(300ms), std::nullopt) << "one subscription, one copy";
+}
+
+// Calls' events: each channel's in the order the switch fired them.
+TEST(Client, EachChannelsEventsArriveInOrder) {
+  TestServer server;
+  BlockingConnection c(options_for(server));
+  ASSERT_TRUE(c.command("event plain ALL").ok());
+  BlockingConnection control(options_for(server));
+  for (int i = 0; i < 10; ++i) {
+    control.bgapi("originate null/x &hangup()");
+  }
+  std::map<std::string, std::vector<std::string>> names;
+  std::map<std::string, std::uint64_t> last_sequence;
+  int complete = 0;
+  while (complete < 10) {
+    const auto e = c.next_event(5s);
+    ASSERT_TRUE(e) << complete << " calls complete";
+    const std::string uuid(e->header_or_empty("Unique-ID"));
+    if (uuid.empty()) {
+      continue;
+    }
+    const std::uint64_t sequence = std::stoull(std::string(e->header_or_empty("Event-Sequence")));
+    EXPECT_GT(sequence, last_sequence[uuid]);
+    last_sequence[uuid] = sequence;
+    names[uuid].emplace_back(e->header_or_empty("Event-Name"));
+    complete += e->type() == event::EventType::CHANNEL_DESTROY;
+  }
+  ASSERT_EQ(names.size(), 10u);
+  for (const auto& [uuid, list] : names) {
+    const auto at = [&](std::string_view name) {
+      return std::find(list.begin(), list.end(), name) - list.begin();
+    };
+    EXPECT_LT(at("CHANNEL_CREATE"), at("CHANNEL_HANGUP")) << uuid;
+    EXPECT_LT(at("CHANNEL_HANGUP"), at("CHANNEL_HANGUP_COMPLETE")) << uuid;
+    EXPECT_EQ(list.back(), "CHANNEL_DESTROY") << uuid;
+  }
 }
 
 }  // namespace
