@@ -1,6 +1,7 @@
 #include "eventsocket/event/event.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "eventsocket/event/codec.hpp"
 #include "eventsocket/wire/message.hpp"
@@ -27,6 +28,35 @@ std::optional<std::string_view> Event::header(std::string_view name) const noexc
 
 std::string_view Event::header_or_empty(std::string_view name) const noexcept {
   return header(name).value_or(std::string_view{});
+}
+
+namespace {
+
+template <typename Number>
+std::optional<Number> number_of(std::optional<std::string_view> text) noexcept {
+  Number n{};
+  if (!text || text->empty()) {
+    return std::nullopt;
+  }
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (error != std::errc{} || end != text->data() + text->size()) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> Event::sequence() const noexcept {
+  return number_of<std::uint64_t>(header("Event-Sequence"));
+}
+
+std::optional<std::int64_t> Event::timestamp_us() const noexcept {
+  return number_of<std::int64_t>(header("Event-Date-Timestamp"));
+}
+
+std::optional<std::string_view> Event::variable(std::string_view name) const {
+  return header("variable_" + std::string(name));
 }
 
 Event::Entry Event::store(std::string_view name, std::string_view value) {

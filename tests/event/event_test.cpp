@@ -93,4 +93,28 @@ TEST(StandardHeaders, OrderAndFormats) {
 }
 
 }  // namespace
+TEST(Event, TypedAccessorsReadTheCommonHeadersCaseInsensitively) {
+  Event e(EventType::CHANNEL_EXECUTE_COMPLETE);
+  e.add_header("Event-Name", "CHANNEL_EXECUTE_COMPLETE");
+  e.add_header("unique-id", "4f3c");
+  e.add_header("Event-Sequence", "9001");
+  e.add_header("Event-Date-Timestamp", "1764142554000123");
+  e.add_header("Application", "playback");
+  e.add_header("Application-Response", "FILE PLAYED");
+  e.add_header("Caller-Destination-Number", "1000");
+  e.add_header("variable_sip_user", "alice");
+  EXPECT_EQ(e.name(), "CHANNEL_EXECUTE_COMPLETE");
+  EXPECT_EQ(e.unique_id(), "4f3c");
+  EXPECT_EQ(e.sequence(), 9001u);
+  EXPECT_EQ(e.timestamp_us(), 1764142554000123);
+  EXPECT_EQ(e.application(), "playback");
+  EXPECT_EQ(e.application_response(), "FILE PLAYED");
+  EXPECT_EQ(e.destination_number(), "1000");
+  EXPECT_EQ(e.variable("sip_user"), "alice");
+  EXPECT_EQ(e.variable("nope"), std::nullopt);
+  EXPECT_EQ(e.hangup_cause(), "");
+  e.set_header("Event-Sequence", "12x");
+  EXPECT_EQ(e.sequence(), std::nullopt);
+}
+
 }  // namespace eventsocket::event

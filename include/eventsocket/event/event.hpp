@@ -46,6 +46,39 @@ class Event {
   // Like header(), but the empty string when absent.
   std::string_view header_or_empty(std::string_view name) const noexcept;
 
+  // The common headers by name (case-insensitive, "" when absent), for programs reading
+  // events: e.unique_id() rather than e.header_or_empty("Unique-ID").
+  std::string_view name() const noexcept { return header_or_empty("Event-Name"); }
+  std::string_view unique_id() const noexcept { return header_or_empty("Unique-ID"); }
+  std::string_view core_uuid() const noexcept { return header_or_empty("Core-UUID"); }
+  std::string_view job_uuid() const noexcept { return header_or_empty("Job-UUID"); }
+  std::string_view channel_name() const noexcept { return header_or_empty("Channel-Name"); }
+  std::string_view channel_state() const noexcept { return header_or_empty("Channel-State"); }
+  std::string_view call_direction() const noexcept { return header_or_empty("Call-Direction"); }
+  std::string_view answer_state() const noexcept { return header_or_empty("Answer-State"); }
+  std::string_view hangup_cause() const noexcept { return header_or_empty("Hangup-Cause"); }
+  std::string_view application() const noexcept { return header_or_empty("Application"); }
+  std::string_view application_data() const noexcept { return header_or_empty("Application-Data"); }
+  std::string_view application_uuid() const noexcept { return header_or_empty("Application-UUID"); }
+  std::string_view application_response() const noexcept {
+    return header_or_empty("Application-Response");
+  }
+  std::string_view caller_id_name() const noexcept {
+    return header_or_empty("Caller-Caller-ID-Name");
+  }
+  std::string_view caller_id_number() const noexcept {
+    return header_or_empty("Caller-Caller-ID-Number");
+  }
+  std::string_view destination_number() const noexcept {
+    return header_or_empty("Caller-Destination-Number");
+  }
+  // Event-Sequence, and Event-Date-Timestamp (microseconds since 1970); nullopt when absent
+  // or not a number.
+  std::optional<std::uint64_t> sequence() const noexcept;
+  std::optional<std::int64_t> timestamp_us() const noexcept;
+  // A channel variable as events carry it: the header `variable_<name>`.
+  std::optional<std::string_view> variable(std::string_view name) const;
+
   // Appends a header (FreeSWITCH's SWITCH_STACK_BOTTOM). An empty value adds nothing and
   // removes earlier headers of that name, as in FreeSWITCH where values are never empty.
   void add_header(std::string_view name, std::string_view value);
