@@ -10,6 +10,8 @@ Each seed is written as OUT_DIR/<sha256 of its bytes>, so reruns and duplicates 
   json     every text/event-json body found in the s2c files
   xml      every text/event-xml body found in the s2c files
   session  one seed per NN_name.c2s.txt, the raw client bytes (a whole conversation)
+  clientpacket  one seed per NN_name.s2c.txt per prefix in CLIENT_PREFIXES (what a client
+           reads; client_protocol_fuzz.cpp)
   dialstring  the dial strings and originate arguments of DIAL_SEEDS
   dialplan    every conf/dialplan/*.xml of the repository (found from the data directory)
 
@@ -22,7 +24,8 @@ import pathlib
 import re
 import sys
 
-KINDS = ("command", "packet", "plain", "json", "xml", "session", "dialstring", "dialplan")
+KINDS = ("command", "packet", "plain", "json", "xml", "session", "dialstring", "dialplan",
+         "clientpacket")
 
 # Dial strings and originate arguments in FreeSWITCH's syntax (the parser's test cases).
 DIAL_SEEDS = (
@@ -37,6 +40,10 @@ DIAL_SEEDS = (
 # The wire fuzzers read two control bytes before the stream (wire_parser_fuzz.hpp):
 # slicing (0 = one feed, n = slices of 1..n bytes) and the Limits profile (0..3).
 WIRE_PREFIXES = (b"\x00\x00", b"\x01\x01", b"\x40\x02", b"\x07\x03")
+
+# client_protocol_fuzz reads three control bytes first: queue bound, read size, replies
+# awaited.
+CLIENT_PREFIXES = (b"\x0f\x3f\x07", b"\x00\x00\x03", b"\x03\x07\x01")
 
 EVENT_CONTENT_TYPES = {
     b"text/event-plain": "plain",
@@ -139,6 +146,7 @@ def collect(data_dir):
     for path in s2c_files:
         data = path.read_bytes()
         seeds["packet"].extend(prefix + data for prefix in WIRE_PREFIXES)
+        seeds["clientpacket"].extend(prefix + data for prefix in CLIENT_PREFIXES)
         for kind, body in event_bodies(data):
             seeds[kind].append(body)
     return seeds
