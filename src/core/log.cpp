@@ -119,21 +119,34 @@ void Logger::log(LogLevel level, std::string_view file, std::string_view functio
     std::fwrite(record.text.data(), 1, record.text.size(), stderr);
   }
   std::lock_guard lock(mutex_);
-  for (const auto& [id, sink] : sinks_) {
-    sink(record);
+  ++delivering_;
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    if (!sinks_[i].removed) {
+      sinks_[i].sink(record);
+    }
+  }
+  if (--delivering_ == 0) {
+    std::erase_if(sinks_, [](const SinkEntry& entry) { return entry.removed; });
   }
 }
 
 int Logger::add_sink(Sink sink) {
   std::lock_guard lock(mutex_);
   const int id = next_id_++;
-  sinks_.emplace_back(id, std::move(sink));
+  sinks_.push_back({id, std::move(sink), false});
   return id;
 }
 
 void Logger::remove_sink(int id) {
   std::lock_guard lock(mutex_);
-  std::erase_if(sinks_, [id](const auto& entry) { return entry.first == id; });
+  if (delivering_ > 0) {
+    // Inside log() on this thread: its loop must not see the deque change under it.
+    for (SinkEntry& entry : sinks_) {
+      entry.removed = entry.removed || entry.id == id;
+    }
+    return;
+  }
+  std::erase_if(sinks_, [id](const SinkEntry& entry) { return entry.id == id; });
 }
 
 }  // namespace eventsocket::core

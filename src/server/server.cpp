@@ -43,7 +43,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
         kill_deadline_(strand_),
         session_(sw, options, peer_text()) {}
 
-  ~Connection() { switch_.bus().unsubscribe(&session_); }
+  // finish() has normally unsubscribed already: then nothing here takes the bus's or the
+  // logger's lock, so the last reference may be dropped anywhere (even inside a publish).
+  ~Connection() {
+    if (!finished_) {
+      switch_.bus().unsubscribe(&session_);
+    }
+  }
 
   void start(bool acl_allowed, std::chrono::milliseconds auth_timeout) {
     auto self = shared_from_this();
@@ -248,6 +254,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void finish() {
     switch_.bus().unsubscribe(&session_);
+    session_.stop_log_sink();
+    finished_ = true;
     session_.on_closed();
     std::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -258,6 +266,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_.on_connection_closed(this, session_.stats());
   }
 
+  bool finished_ = false;  // finish() ran: unsubscribed from the bus and the logger
   Server& server_;
   core::Switch& switch_;
   asio::ip::tcp::socket socket_;

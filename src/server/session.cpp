@@ -107,8 +107,13 @@ Session::Session(core::Switch& sw, SessionOptions options, std::string peer_addr
       parser_(wire::Direction::command, options_.unauthenticated_limits) {}
 
 Session::~Session() {
+  stop_log_sink();
+}
+
+void Session::stop_log_sink() {
   if (log_sink_id_ != 0) {
     switch_.logger().remove_sink(log_sink_id_);
+    log_sink_id_ = 0;
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -63,8 +64,17 @@ class Logger {
   void remove_sink(int id);
 
  private:
-  std::mutex mutex_;
-  std::vector<std::pair<int, Sink>> sinks_;
+  // Recursive, and removal during delivery leaves a tombstone: a sink may end the last
+  // reference to its owner (a session whose connection just closed), whose destructor then
+  // removes the sink from inside log() on the same thread.
+  std::recursive_mutex mutex_;
+  struct SinkEntry {
+    int id;
+    Sink sink;
+    bool removed;  // removed while delivering: erased (destroyed) once delivery is over
+  };
+  std::deque<SinkEntry> sinks_;  // deque: references survive add_sink from inside a sink
+  int delivering_ = 0;
   int next_id_ = 1;
   LogLevel console_level_ = LogLevel::info;
 };

@@ -84,6 +84,9 @@ class Session : public core::EventSink {
   // single-channel session answer.
   void start_outbound(std::string channel_uuid, bool async, bool full);
   bool outbound() const { return outbound_; }
+  // No more log lines: called when the connection closes, so that the session's owner is
+  // never destroyed from inside the logger (whose lock a sink runs under).
+  void stop_log_sink();
   // The connection is gone: an outbound session releases its channel.
   void on_closed();
   // Refusal of a peer denied by the ACL: rude rejection, goodbye, close.
