@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 
 #include "eventsocket/core/uuid.hpp"
@@ -266,6 +267,8 @@ void Session::handle_authenticated(std::string_view text, const wire::MessageVie
     }
   } else if (istarts_with(text, "divert_events")) {
     cmd_divert_events(line);
+  } else if (istarts_with(text, "gap_notices") && !(outbound_ && !full_)) {
+    cmd_gap_notices(line);
   } else if (istarts_with(text, "sendmsg")) {
     cmd_sendmsg(line, message, step);
   } else if (outbound_ && !full_) {
@@ -396,6 +399,10 @@ bool Session::enqueue_locked(OutItem item, std::size_t size, bool is_log) {
       ++stats_.logs_dropped;
     } else {
       ++stats_.events_dropped;
+      if (gap_notices_ && item.event) {
+        note_gap_locked(item.event->event());  // reported, so no reason to disconnect
+        return false;
+      }
     }
     if (++consecutive_drops_ > options_.max_consecutive_drops) {
       // FreeSWITCH's "Killing listener because of too many lost events".
@@ -411,6 +418,9 @@ bool Session::enqueue_locked(OutItem item, std::size_t size, bool is_log) {
     return false;
   }
   consecutive_drops_ = 0;
+  if (!is_log && gap_dropped_ > 0) {
+    queue_gap_notice_locked();
+  }
   queued_bytes_ += size;
   ++queued_items_;
   item.accounted = size;
@@ -871,6 +881,54 @@ void Session::cmd_divert_events(std::string_view line) {
   }
   divert_ = wire::iequals(value, "on");
   reply(divert_ ? "+OK events diverted" : "+OK events not diverted");
+}
+
+void Session::cmd_gap_notices(std::string_view line) {
+  // Ours, not FreeSWITCH's: a client that would rather hear about lost events than be
+  // disconnected for them (FreeSWITCH's policy, still the default) says `gap_notices on`.
+  const std::string_view value = skip_spaces(line.substr(std::min<std::size_t>(11, line.size())));
+  if (!wire::iequals(value, "on") && !wire::iequals(value, "off")) {
+    reply("-ERR usage: gap_notices on|off");
+    return;
+  }
+  const bool on = wire::iequals(value, "on");
+  {
+    std::lock_guard lock(mutex_);  // publishers read it in offer()
+    gap_notices_ = on;
+  }
+  reply(on ? "+OK gap notices on" : "+OK gap notices off");
+}
+
+void Session::note_gap_locked(const event::Event& dropped) {
+  const std::uint64_t sequence = dropped.sequence().value_or(0);
+  if (gap_dropped_++ == 0) {
+    gap_first_sequence_ = sequence;
+  }
+  gap_last_sequence_ = sequence;
+}
+
+void Session::queue_gap_notice_locked() {
+  // Not published (it is this client's alone) and without an Event-Sequence of its own, so
+  // that other clients' sequences stay gap-free.
+  event::Event gap(EventType::CUSTOM, "eventsocket::gap");
+  gap.add_header("Event-Name", "CUSTOM");
+  gap.add_header("Core-UUID", switch_.origin().core_uuid);
+  gap.add_header("Event-Date-Timestamp",
+                 std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count()));
+  gap.add_header("Event-Subclass", "eventsocket::gap");
+  gap.add_header("Dropped-Events", std::to_string(gap_dropped_));
+  gap.add_header("Dropped-First-Sequence", std::to_string(gap_first_sequence_));
+  gap.add_header("Dropped-Last-Sequence", std::to_string(gap_last_sequence_));
+  gap_dropped_ = 0;
+  // Outside the byte limit: one small packet per gap, and the client asked for it.
+  OutItem notice{std::string(event::FrozenEvent::freeze(std::move(gap))->packet(format_)), nullptr};
+  if (busy_) {
+    held_.push_back(std::move(notice));
+  } else {
+    queue_.push_back(std::move(notice));
+  }
 }
 
 void Session::cmd_getvar(std::string_view line) {

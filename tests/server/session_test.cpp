@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "eventsocket/core/switch.hpp"
+#include "eventsocket/event/codec.hpp"
 #include "eventsocket/event/event.hpp"
 #include "eventsocket/server/session.hpp"
 #include "eventsocket/wire/message.hpp"
@@ -1058,6 +1059,59 @@ TEST_F(BoundSession, BoundMyeventsDeliversOnlyThatChannelsEvents) {
   const std::string out = h_.take();
   EXPECT_NE(out.find(kUuid), std::string::npos);
   EXPECT_EQ(out.find("11111111-2222-3333-4444-555555555555"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace eventsocket::server
+
+// ---------------------------------------------------------------- gap notices (ours)
+
+namespace eventsocket::server {
+namespace {
+
+TEST(SessionGapNotices, DropsAreReportedBeforeTheNextEventInsteadOfKilling) {
+  Harness h(tiny_queue());  // 3 queued at most, killed after 2 drops in a row by default
+  h.authenticate();
+  ASSERT_EQ(h.send(cmd("gap_notices")), reply("-ERR usage: gap_notices on|off"));
+  ASSERT_EQ(h.send(cmd("gap_notices on")), reply("+OK gap notices on"));
+  ASSERT_EQ(h.send(cmd("event plain CUSTOM test::gap")), reply("+OK event listener enabled plain"));
+  for (int i = 0; i < 10; ++i) {  // 3 queued, 7 dropped: no kill, the client asked to know
+    h.publish_custom("test::gap");
+  }
+  EXPECT_EQ(h.session().stats().events_dropped, 7u);
+  EXPECT_EQ(h.session().state(), Session::State::authenticated);
+  const auto first = packets_of(h.take());
+  ASSERT_EQ(first.size(), 3u);
+  h.publish_custom("test::gap");  // room again: the notice, then the event
+  const auto next = packets_of(h.take());
+  ASSERT_EQ(next.size(), 2u);
+  event::Event gap;
+  ASSERT_TRUE(event::decode_plain(next[0].body, gap));
+  EXPECT_EQ(gap.subclass(), "eventsocket::gap");
+  EXPECT_EQ(gap.header_or_empty("Dropped-Events"), "7");
+  event::Event last_kept, after;
+  ASSERT_TRUE(event::decode_plain(first[2].body, last_kept));
+  ASSERT_TRUE(event::decode_plain(next[1].body, after));
+  // The dropped range lies exactly between what was delivered.
+  const auto number = [&](std::string_view name) {
+    return std::stoull(std::string(gap.header_or_empty(name)));
+  };
+  EXPECT_EQ(number("Dropped-First-Sequence"), *last_kept.sequence() + 1);
+  EXPECT_EQ(number("Dropped-Last-Sequence"), *after.sequence() - 1);
+  EXPECT_FALSE(h.close_after());
+}
+
+TEST(SessionGapNotices, OffKeepsFreeSwitchsPolicy) {
+  Harness h(tiny_queue());
+  h.authenticate();
+  ASSERT_EQ(h.send(cmd("gap_notices on")), reply("+OK gap notices on"));
+  ASSERT_EQ(h.send(cmd("gap_notices off")), reply("+OK gap notices off"));
+  ASSERT_EQ(h.send(cmd("event plain CUSTOM test::gap")), reply("+OK event listener enabled plain"));
+  for (int i = 0; i < 6; ++i) {
+    h.publish_custom("test::gap");
+  }
+  EXPECT_NE(h.take().find("killed listener because of lost events"), std::string::npos);
+  EXPECT_TRUE(h.close_after());  // killed after too many drops in a row
 }
 
 }  // namespace

@@ -167,6 +167,11 @@ class Session : public core::EventSink {
   void cmd_noevents();
   void cmd_myevents(std::string_view line);
   void cmd_divert_events(std::string_view line);
+  void cmd_gap_notices(std::string_view line);
+  // Gap notices (`gap_notices on`): remembers a dropped event, and before the next event that
+  // fits, queues the CUSTOM eventsocket::gap event that reports what was dropped.
+  void note_gap_locked(const event::Event& dropped);
+  void queue_gap_notice_locked();
   void cmd_getvar(std::string_view line);
   void cmd_connect();
   void cmd_resume();
@@ -224,6 +229,11 @@ class Session : public core::EventSink {
   std::size_t queued_bytes_ = 0;
   std::size_t queued_items_ = 0;
   std::size_t consecutive_drops_ = 0;
+  // `gap_notices on`: drops are reported to the client instead of killing it (mutex_).
+  bool gap_notices_ = false;
+  std::uint64_t gap_dropped_ = 0;
+  std::uint64_t gap_first_sequence_ = 0;
+  std::uint64_t gap_last_sequence_ = 0;
   bool close_queued_ = false;         // the last packet (a notice) is in the queue
   bool closing_notice_held_ = false;  // ...held behind the command running now
   // The bound channel's end as publishers see it (copies of bound_uuid_ and the linger
