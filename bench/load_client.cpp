@@ -146,7 +146,7 @@ bool Client::next() {
   return false;
 }
 
-bool Client::fill_blocking(Clock::time_point deadline) {
+bool Client::wait_and_fill(Clock::time_point deadline) {
   while (!eof_) {
     if (feed_from_socket(0)) {
       return true;

@@ -55,7 +55,7 @@ class Client {
           return true;
         }
       }
-      if (broken_ || !fill_blocking(deadline)) {
+      if (broken_ || !wait_and_fill(deadline)) {
         return false;
       }
     }
@@ -71,7 +71,7 @@ class Client {
       if (any) {
         return true;
       }
-      if (broken_ || !fill_blocking(deadline)) {
+      if (broken_ || !wait_and_fill(deadline)) {
         return false;
       }
     }
@@ -79,6 +79,10 @@ class Client {
 
   // Reads the greeting, sends `auth <password>` and checks for `+OK accepted`.
   bool auth(const std::string& password, Clock::time_point deadline);
+
+  // Waits (until the deadline) for bytes and feeds them to the framing; false on EOF or at
+  // the deadline. Blocking sockets only.
+  bool wait_and_fill(Clock::time_point deadline);
 
   // Non-blocking use: after set_nonblocking(), `fill` reads what the socket has (false once
   // it is closed or would block: check eof()) and `drain` delivers every complete packet.
@@ -93,7 +97,6 @@ class Client {
 
  private:
   bool next();
-  bool fill_blocking(Clock::time_point deadline);
   bool feed_from_socket(int flags);
 
   int fd_ = -1;
