@@ -7,10 +7,11 @@ The machine is shared: before each run it waits until the 1-minute load average 
 --max-load (our own previous run counts too, so this also spaces the runs) and, over 3 s, less
 than --max-busy (10%) of the cores is in use (the load average lags behind a build that has just
 started). During the run it measures "other": the CPU used by anything but the daemon and
-esl-bench; a run with other >= --max-busy is printed as DISTURBED, not counted, and retried
+esl-bench (all three as shares of the machine's cores); a run with other >= --max-busy is printed as DISTURBED, not counted, and retried
 (at most twice as many attempts as --runs).
 
 Usage: bench/esl_bench_table.py [--build build] [--port 8021] [--runs 3] [--only name,...]
+                                [--daemon-arg=--threads=1 ...]
 """
 import argparse
 import os
@@ -90,9 +91,9 @@ def wait_quiet(max_load, max_busy, max_wait):
         time.sleep(7)
 
 
-def start_daemon(build, port):
+def start_daemon(build, port, extra):
     d = subprocess.Popen([f"{build}/apps/eventsocketd", "--conf", "conf", "--listen-ip",
-                          "127.0.0.1", "--listen-port", str(port), "--log-level", "err"],
+                          "127.0.0.1", "--listen-port", str(port), "--log-level", "err"] + extra,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 10
     while time.time() < deadline:
@@ -121,6 +122,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default="")
     ap.add_argument("--max-load", type=float, default=1.0)
+    ap.add_argument("--daemon-arg", action="append", default=[],
+                    help="extra eventsocketd argument (repeat), e.g. --daemon-arg=--threads=1")
     ap.add_argument("--max-busy", type=float, default=0.10)
     ap.add_argument("--max-wait", type=float, default=1800)
     args = ap.parse_args()
@@ -137,7 +140,7 @@ def main():
             if daemon is None or fresh:
                 if daemon is not None:
                     stop_daemon(daemon)
-                daemon = start_daemon(args.build, args.port)
+                daemon = start_daemon(args.build, args.port, args.daemon_arg)
             waited, busy = wait_quiet(args.max_load, args.max_busy, args.max_wait)
             load = load_average()
             cmd = [f"{args.build}/bench/esl-bench", "--port", str(args.port)] + [
@@ -150,13 +153,14 @@ def main():
             d1, c1 = process_ticks(daemon.pid), children_ticks()
             total = max(1, t1 - t0)
             other = max(0.0, ((t1 - t0) - (i1 - i0) - (d1 - d0) - (c1 - c0)) / total)
-            ours = ((d1 - d0) + (c1 - c0)) / total
+            daemon_share, bench_share = (d1 - d0) / total, (c1 - c0) / total
             line = r.stdout.strip()
             fields = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line))
             clean = other < args.max_busy
             print(f"{name} attempt {attempts} {time.strftime('%H:%M:%S')} load={load:.2f} "
                   f"busy_before={busy * 100:.0f}% waited={waited:.0f}s "
-                  f"daemon+bench={ours * 100:.0f}% other={other * 100:.0f}%"
+                  f"daemon={daemon_share * 100:.0f}% esl-bench={bench_share * 100:.0f}% "
+                  f"other={other * 100:.0f}%"
                   f"{'' if clean else ' (DISTURBED, not counted)'} exit={r.returncode}: {line}",
                   flush=True)
             if key in fields and clean:
