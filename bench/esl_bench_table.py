@@ -6,9 +6,9 @@ the median of each workload's figure.
 The machine is shared: before each run it waits until the 1-minute load average is below
 --max-load (our own previous run counts too, so this also spaces the runs) and, over 3 s, less
 than --max-busy (10%) of the cores is in use (the load average lags behind a build that has just
-started). During the run it measures "other": the CPU used by anything but the daemon and
-esl-bench (all three as shares of the machine's cores); a run with other >= --max-busy is printed as DISTURBED, not counted, and retried
-(at most twice as many attempts as --runs).
+started). During the run it measures the daemon's CPU, esl-bench's and "other", the CPU used
+by anything else (each as a share of all cores); a run with other >= --max-busy is printed as
+DISTURBED, not counted, and retried (at most twice as many attempts as --runs).
 
 Usage: bench/esl_bench_table.py [--build build] [--port 8021] [--runs 3] [--only name,...]
                                 [--daemon-arg=--threads=1 ...]
