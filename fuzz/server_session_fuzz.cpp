@@ -62,7 +62,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     session.start_inbound();
   }
-  sw.bus().subscribe(&session);
 
   eventsocket::wire::Parser output(eventsocket::wire::Direction::packet);
   auto drain = [&] {
@@ -111,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   session.on_peer_closed();
   drain();
   session.on_closed();
-  sw.bus().unsubscribe(&session);
+  session.leave_bus();
   if (channel) {
     sw.channels().remove(channel->uuid());
   }

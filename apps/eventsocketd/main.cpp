@@ -110,6 +110,33 @@ int main(int argc, char** argv) {
                  "console log level (debug, info, notice, warning, err, ...)");
   app.add_option("--heartbeat", heartbeat_seconds, "HEARTBEAT interval in seconds (0: off)")
       ->check(CLI::Range(0, 86400));
+  // Limits (ours; docs/RELIABILITY.md): flags win over event_socket.conf.xml.
+  std::optional<std::size_t> max_connections;
+  std::optional<int> auth_timeout_ms;
+  std::optional<int> login_timeout_ms;
+  std::optional<double> connection_rate_per_ip;
+  std::optional<double> command_rate;
+  std::optional<std::string> event_queue_bytes;
+  std::optional<int> limit_log_interval;
+  app.add_option("--max-connections", max_connections, "most inbound connections at once")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+  app.add_option("--auth-timeout-ms", auth_timeout_ms,
+                 "close a new connection that sent no complete packet by then (FreeSWITCH: 25000)")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--login-timeout-ms", login_timeout_ms,
+                 "close a connection not logged in by then, whatever it sent (0: off)")
+      ->check(CLI::Range(0, 86400000));
+  app.add_option("--connection-rate-per-ip", connection_rate_per_ip,
+                 "new connections per second from one address (0: no limit)")
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--command-rate", command_rate,
+                 "commands per second on one connection; more are delayed (0: no limit)")
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--event-queue-bytes", event_queue_bytes,
+                 "bytes of events and log lines queued for one client (k, m, g suffixes)");
+  app.add_option("--limit-log-interval", limit_log_interval,
+                 "seconds between two log lines about the same limit")
+      ->check(CLI::Range(1, 86400));
   CLI11_PARSE(app, argc, argv);
 
   // Signals are taken by sigwait() below, not by whichever thread they hit.
@@ -198,6 +225,37 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.io_threads = io_threads;
+  const server::EventSocketSettings& es = options.settings;
+  if (auto n = max_connections ? max_connections : es.max_connections) {
+    options.max_connections = *n;
+  }
+  if (auto n = auth_timeout_ms ? auth_timeout_ms : es.auth_timeout_ms) {
+    options.auth_timeout = std::chrono::milliseconds(*n);
+  }
+  if (auto n = login_timeout_ms ? login_timeout_ms : es.login_timeout_ms) {
+    options.login_timeout = std::chrono::milliseconds(*n);
+  }
+  if (auto n = connection_rate_per_ip ? connection_rate_per_ip : es.connection_rate_per_ip) {
+    options.connection_rate_per_ip = *n;
+  }
+  if (auto n = command_rate ? command_rate : es.command_rate) {
+    options.command_rate = *n;
+  }
+  if (event_queue_bytes) {
+    const auto bytes = server::parse_byte_size(*event_queue_bytes);
+    if (!bytes || *bytes < 1024) {
+      std::cerr << "eventsocketd: --event-queue-bytes must be at least 1024 (k, m, g suffixes "
+                   "allowed), not \""
+                << *event_queue_bytes << "\"\n";
+      return 2;
+    }
+    options.session.max_queued_bytes = *bytes;
+  } else if (es.event_queue_bytes) {
+    options.session.max_queued_bytes = *es.event_queue_bytes;
+  }
+  if (auto n = limit_log_interval ? limit_log_interval : es.limit_log_interval) {
+    options.limit_log_interval = std::chrono::seconds(*n);
+  }
   options.session.directory = loaded.directory;
 
   server::Server server(sw, options, loaded.acl);

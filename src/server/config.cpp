@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "eventsocket/acl/switch_true.hpp"
@@ -71,9 +72,110 @@ std::optional<EventSocketSettings> parse_event_socket_conf(std::string_view xml,
       s.debug = std::atoi(std::string(value).c_str());
     } else if (name == "nat-map") {
       s.nat_map = false;  // FreeSWITCH parses it, then forces it off
+    } else if (name == "max-connections") {
+      if (auto n = parse_byte_size(value);
+          n && *n > 0 && value.find_first_of("kKmMgG") == std::string_view::npos) {
+        s.max_connections = *n;
+      } else {
+        warn("event_socket.conf.xml: max-connections must be a positive number, not \"" +
+             std::string(value) + "\"");
+      }
+    } else if (name == "auth-timeout-ms") {
+      if (auto n = parse_rate(value); n && *n >= 1 && *n <= 3600000) {
+        s.auth_timeout_ms = static_cast<int>(*n);
+      } else {
+        warn("event_socket.conf.xml: auth-timeout-ms must be 1..3600000, not \"" +
+             std::string(value) + "\"");
+      }
+    } else if (name == "login-timeout-ms") {
+      if (auto n = parse_rate(value); n && *n <= 86400000) {
+        s.login_timeout_ms = static_cast<int>(*n);
+      } else {
+        warn("event_socket.conf.xml: login-timeout-ms must be 0..86400000, not \"" +
+             std::string(value) + "\"");
+      }
+    } else if (name == "connection-rate-per-ip" || name == "command-rate") {
+      if (auto n = parse_rate(value)) {
+        (name == "command-rate" ? s.command_rate : s.connection_rate_per_ip) = *n;
+      } else {
+        warn("event_socket.conf.xml: " + std::string(name) +
+             " must be a number of per second (0: no limit), not \"" + std::string(value) + "\"");
+      }
+    } else if (name == "event-queue-bytes") {
+      if (auto n = parse_byte_size(value); n && *n >= 1024) {
+        s.event_queue_bytes = *n;
+      } else {
+        warn(
+            "event_socket.conf.xml: event-queue-bytes must be at least 1024 (k, m, g "
+            "suffixes allowed), not \"" +
+            std::string(value) + "\"");
+      }
+    } else if (name == "limit-log-interval") {
+      if (auto n = parse_rate(value); n && *n >= 1 && *n <= 86400) {
+        s.limit_log_interval = static_cast<int>(*n);
+      } else {
+        warn("event_socket.conf.xml: limit-log-interval must be 1..86400 seconds, not \"" +
+             std::string(value) + "\"");
+      }
+    } else if (name == "stats-listen") {
+      s.stats_listen = value;
     }
   }
   return s;
+}
+
+std::optional<std::size_t> parse_byte_size(std::string_view text) {
+  if (text.empty() || text.size() > 24) {
+    return std::nullopt;
+  }
+  std::size_t shift = 0;
+  switch (text.back()) {
+    case 'k':
+    case 'K':
+      shift = 10;
+      break;
+    case 'm':
+    case 'M':
+      shift = 20;
+      break;
+    case 'g':
+    case 'G':
+      shift = 30;
+      break;
+    default:
+      break;
+  }
+  if (shift != 0) {
+    text.remove_suffix(1);
+  }
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  std::size_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    if (value > (std::numeric_limits<std::size_t>::max() >> (shift + 4))) {
+      return std::nullopt;  // would overflow
+    }
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return value << shift;
+}
+
+std::optional<double> parse_rate(std::string_view text) {
+  if (text.empty() || text.size() > 24 ||
+      text.find_first_not_of("0123456789.") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  const std::string copy(text);
+  const double value = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || !(value >= 0) || value > 1e9) {
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::optional<SwitchSettings> parse_switch_conf(std::string_view xml,

@@ -3,12 +3,62 @@
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <list>
+#include <map>
+#include <span>
+#include <unordered_map>
 
 namespace eventsocket::server {
 
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+// Every connection of an I/O thread reads into that thread's buffer: a read is copied into
+// the session's parser right away, so an idle connection owns no read buffer at all.
+std::span<char> thread_read_buffer() {
+  thread_local std::vector<char> buffer(64 * 1024);
+  return buffer;
+}
+
+std::string format_rate(double rate) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", rate);
+  return text;
+}
+
+// A token bucket: `rate` per second, bursts of up to max(1, rate).
+class TokenBucket {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit TokenBucket(double rate = 0) : rate_(rate), tokens_(burst()), last_(Clock::now()) {}
+  double burst() const { return std::max(1.0, rate_); }
+  void refill(Clock::time_point now) {
+    const double elapsed = std::chrono::duration<double>(now - last_).count();
+    tokens_ = std::min(burst(), tokens_ + elapsed * rate_);
+    last_ = now;
+  }
+  double tokens() const { return tokens_; }
+  void spend(double n) { tokens_ -= n; }
+  // How long until one whole token is there.
+  std::chrono::nanoseconds time_to_one() const {
+    if (tokens_ >= 1 || rate_ <= 0) {
+      return {};
+    }
+    return std::chrono::nanoseconds(static_cast<std::int64_t>((1 - tokens_) / rate_ * 1e9) + 1);
+  }
+  // Full again: the bucket may be forgotten.
+  bool full_at(Clock::time_point now) const {
+    return tokens_ + std::chrono::duration<double>(now - last_).count() * rate_ >= burst();
+  }
+
+ private:
+  double rate_;
+  double tokens_;
+  Clock::time_point last_;
+};
 
 // Completion of a detached coroutine: an exception escaping one is a bug; say so loudly.
 auto report_exceptions(core::Logger& log, const char* what) {
@@ -26,32 +76,39 @@ auto report_exceptions(core::Logger& log, const char* what) {
 }
 }  // namespace
 
-// One client connection: a Session (the protocol) driven by three coroutines on one
-// strand: reader (socket -> session -> commands), writer (queued output -> socket, woken
-// by a timer used as a condition variable) and the auth deadline.
+// One client connection: a Session (the protocol) driven by three coroutines on its I/O
+// thread's event loop (one thread per loop, so they never run at once): reader (socket ->
+// session -> commands), writer (queued output -> socket, woken by a timer used as a
+// condition variable) and the auth deadline.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server& server, core::Switch& sw, asio::ip::tcp::socket socket,
-             const SessionOptions& options)
+             const SessionOptions& options, std::uint64_t id, double command_rate)
       : server_(server),
         switch_(sw),
         socket_(std::move(socket)),
-        strand_(asio::make_strand(socket_.get_executor())),
+        strand_(socket_.get_executor()),
         wake_(strand_),
         api_done_(strand_),
         auth_deadline_(strand_),
         kill_deadline_(strand_),
+        throttle_(strand_),
+        command_rate_(command_rate),
+        command_bucket_(command_rate),
+        id_(id),
+        started_(std::chrono::steady_clock::now()),
         session_(sw, options, peer_text()) {}
 
   // finish() has normally unsubscribed already: then nothing here takes the bus's or the
   // logger's lock, so the last reference may be dropped anywhere (even inside a publish).
   ~Connection() {
     if (!finished_) {
-      switch_.bus().unsubscribe(&session_);
+      session_.leave_bus();
     }
   }
 
-  void start(bool acl_allowed, std::chrono::milliseconds auth_timeout) {
+  void start(bool acl_allowed, std::string_view rejection, std::chrono::milliseconds auth_timeout,
+             std::chrono::milliseconds login_timeout) {
     auto self = shared_from_this();
     session_.set_output_ready([weak = std::weak_ptr<Connection>(self)] {
       if (auto c = weak.lock()) {
@@ -60,12 +117,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
     if (acl_allowed) {
       session_.start_inbound();
-      switch_.bus().subscribe(&session_);
       asio::co_spawn(strand_, reader(self), report_exceptions(switch_.logger(), "reader"));
-      asio::co_spawn(strand_, watch_auth(self, auth_timeout),
+      asio::co_spawn(strand_, watch_auth(self, auth_timeout, login_timeout),
                      report_exceptions(switch_.logger(), "watch_auth"));
     } else {
-      session_.reject_by_acl();
+      session_.reject_by_acl(rejection);
     }
     asio::co_spawn(strand_, writer(self), report_exceptions(switch_.logger(), "writer"));
   }
@@ -80,9 +136,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     });
     session_.start_outbound(channel_uuid, async, full);
-    switch_.bus().subscribe(&session_);
     asio::co_spawn(strand_, reader(self), report_exceptions(switch_.logger(), "reader"));
-    asio::co_spawn(strand_, watch_auth(self, first_packet_timeout),
+    asio::co_spawn(strand_, watch_auth(self, first_packet_timeout, {}),
                    report_exceptions(switch_.logger(), "watch_auth"));
     asio::co_spawn(strand_, writer(self), report_exceptions(switch_.logger(), "writer"));
   }
@@ -106,6 +161,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
       address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
     }
     return address.to_string();
+  }
+
+  // For `event_socket_stats`: called from any thread.
+  ListenerStats snapshot() {
+    ListenerStats out;
+    out.id = id_;
+    out.peer = session_.peer_address();
+    out.outbound = session_.outbound();
+    out.authenticated = session_.authenticated();
+    out.session = session_.stats();
+    const auto now = std::chrono::steady_clock::now();
+    out.age_seconds = std::chrono::duration<double>(now - started_).count();
+    std::lock_guard lock(rate_mutex_);
+    const auto since = rate_at_ ? *rate_at_ : started_;
+    const double seconds = std::chrono::duration<double>(now - since).count();
+    if (seconds > 0) {
+      out.events_per_second = static_cast<double>(out.session.events_sent - rate_events_) / seconds;
+    }
+    rate_at_ = now;
+    rate_events_ = out.session.events_sent;
+    return out;
   }
 
  private:
@@ -137,16 +213,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   asio::awaitable<void> reader(std::shared_ptr<Connection>) {
-    std::vector<char> buffer(16 * 1024);
-    for (;;) {
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), use_tuple);
-      if (ec) {
+    std::error_code ec;
+    socket_.non_blocking(true, ec);
+    bool open = !ec;
+    while (open) {
+      // Wait until readable, then read into the thread's buffer (see thread_read_buffer).
+      auto [wait_error] = co_await socket_.async_wait(asio::socket_base::wait_read, use_tuple);
+      if (wait_error) {
         session_.on_peer_closed();
         break;
       }
-      session_.feed(std::string_view(buffer.data(), n));
-      if (!co_await drive()) {
-        break;
+      for (;;) {
+        const std::span<char> buffer = thread_read_buffer();
+        std::error_code read_error;
+        const std::size_t n =
+            socket_.read_some(asio::buffer(buffer.data(), buffer.size()), read_error);
+        if (read_error == asio::error::would_block || read_error == asio::error::try_again) {
+          break;
+        }
+        if (read_error) {
+          session_.on_peer_closed();
+          open = false;
+          break;
+        }
+        session_.feed(std::string_view(buffer.data(), n));
+        if (!co_await drive()) {
+          open = false;
+          break;
+        }
+        if (n < buffer.size()) {
+          break;  // most likely drained; the next wait tells
+        }
       }
     }
     auth_deadline_.cancel();
@@ -156,12 +253,34 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // I/O thread keeps serving other connections. False once the session is over.
   asio::awaitable<bool> drive() {
     for (;;) {
+      std::size_t budget = 0;
+      if (command_rate_ > 0) {
+        command_bucket_.refill(std::chrono::steady_clock::now());
+        budget = static_cast<std::size_t>(std::max(0.0, std::floor(command_bucket_.tokens())));
+        session_.set_command_budget(budget);
+      }
       Session::Step step = session_.step();
+      if (command_rate_ > 0) {
+        command_bucket_.spend(static_cast<double>(budget - session_.command_budget().value_or(0)));
+      }
       if (step.kind == Session::Step::Kind::idle) {
         co_return true;
       }
       if (step.kind == Session::Step::Kind::close) {
         co_return false;
+      }
+      if (step.kind == Session::Step::Kind::throttled) {
+        // command-rate: nothing more is read from this client until its next command may
+        // run, so a flood slows down the flooder only (TCP pushes back).
+        server_.note_limit("command-rate", "throttling commands from " + peer_text() +
+                                               " (command-rate " + format_rate(command_rate_) +
+                                               "/s)");
+        throttle_.expires_after(command_bucket_.time_to_one());
+        co_await throttle_.async_wait(use_tuple);
+        if (finished_) {
+          co_return false;
+        }
+        continue;
       }
       if (step.kind == Session::Step::Kind::run_inline) {
         // Static outbound sendmsg: runs on the channel's own flow; the reply waits for it.
@@ -243,17 +362,38 @@ class Connection : public std::enable_shared_from_this<Connection> {
     finish();
   }
 
-  asio::awaitable<void> watch_auth(std::shared_ptr<Connection>, std::chrono::milliseconds timeout) {
+  // FreeSWITCH's deadline for the first packet, then (ours, when set) the login deadline.
+  asio::awaitable<void> watch_auth(std::shared_ptr<Connection>, std::chrono::milliseconds timeout,
+                                   std::chrono::milliseconds login_timeout) {
     auth_deadline_.expires_after(timeout);
     auto [ec] = co_await auth_deadline_.async_wait(use_tuple);
-    if (!ec && session_.awaiting_first_packet()) {
+    if (ec) {
+      co_return;
+    }
+    if (session_.awaiting_first_packet()) {
+      if (!session_.outbound()) {
+        server_.note_limit("auth-timeout", "closing " + peer_text() + ": nothing received within " +
+                                               std::to_string(timeout.count()) + " ms");
+      }
       session_.on_auth_timeout();
+      wake_.cancel();
+      co_return;
+    }
+    if (login_timeout.count() <= 0 || session_.outbound() || !session_.awaiting_auth()) {
+      co_return;
+    }
+    auth_deadline_.expires_at(started_ + login_timeout);
+    auto [login_ec] = co_await auth_deadline_.async_wait(use_tuple);
+    if (!login_ec && session_.awaiting_auth()) {
+      server_.note_limit("login-timeout", "closing " + peer_text() + ": not logged in within " +
+                                              std::to_string(login_timeout.count()) + " ms");
+      session_.on_login_timeout();
       wake_.cancel();
     }
   }
 
   void finish() {
-    switch_.bus().unsubscribe(&session_);
+    session_.leave_bus();
     session_.stop_log_sink();
     finished_ = true;
     session_.on_closed();
@@ -263,6 +403,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auth_deadline_.cancel();
     api_done_.cancel();
     kill_deadline_.cancel();
+    throttle_.cancel();
     server_.on_connection_closed(this, session_.stats());
   }
 
@@ -270,29 +411,108 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server& server_;
   core::Switch& switch_;
   asio::ip::tcp::socket socket_;
-  asio::strand<asio::any_io_executor> strand_;
+  asio::any_io_executor strand_;  // the I/O thread's loop: one thread, so a strand already
   asio::steady_timer wake_;
   asio::steady_timer api_done_;
   asio::steady_timer auth_deadline_;
   asio::steady_timer kill_deadline_;
+  asio::steady_timer throttle_;
   bool kill_deadline_armed_ = false;
+  double command_rate_;
+  TokenBucket command_bucket_;
+  const std::uint64_t id_;
+  const std::chrono::steady_clock::time_point started_;
+  std::mutex rate_mutex_;  // the events/s snapshot state below
+  std::optional<std::chrono::steady_clock::time_point> rate_at_;
+  std::uint64_t rate_events_ = 0;
   std::atomic<bool> wake_pending_{false};
   core::ApiResult api_result_;
   bool api_ready_ = false;
   Session session_;
 };
 
+// Counts what the limits refuse and logs the first refusal of each limit at once, then at
+// most one summary per interval: a flood costs a few log lines, not one per connection.
+class LimitLog {
+ public:
+  LimitLog(core::Logger& log, std::chrono::seconds interval) : log_(log), interval_(interval) {}
+
+  void note(std::string_view limit, const std::string& detail) {
+    std::string line;
+    {
+      std::lock_guard lock(mutex_);
+      Entry& e = entries_[std::string(limit)];
+      const auto now = std::chrono::steady_clock::now();
+      if (e.logged && now - e.last_logged < interval_) {
+        ++e.suppressed;
+        return;
+      }
+      line = detail;
+      if (e.suppressed > 0) {
+        line += " (" + std::to_string(e.suppressed) + " more " + std::string(limit) +
+                " refusals since the last report)";
+      }
+      e.logged = true;
+      e.last_logged = now;
+      e.suppressed = 0;
+    }
+    log_.log(core::LogLevel::warning, "server.cpp", "limit", __LINE__, line);
+  }
+
+  // From a timer: what was counted but not yet reported.
+  void flush() {
+    std::vector<std::string> lines;
+    {
+      std::lock_guard lock(mutex_);
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& [limit, e] : entries_) {
+        if (e.suppressed > 0 && now - e.last_logged >= interval_) {
+          lines.push_back(
+              std::to_string(e.suppressed) + " more " + limit + " refusals in the last " +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::seconds>(now - e.last_logged).count()) +
+              " s");
+          e.suppressed = 0;
+          e.last_logged = now;
+        }
+      }
+    }
+    for (const auto& line : lines) {
+      log_.log(core::LogLevel::warning, "server.cpp", "limit", __LINE__, line);
+    }
+  }
+
+ private:
+  struct Entry {
+    bool logged = false;
+    std::chrono::steady_clock::time_point last_logged{};
+    std::uint64_t suppressed = 0;
+  };
+  core::Logger& log_;
+  std::chrono::seconds interval_;
+  std::mutex mutex_;
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
 struct Server::Impl {
-  asio::io_context io;
-  asio::ip::tcp::acceptor acceptor{io};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  Impl(core::Logger& log, std::chrono::seconds log_interval) : limit_log(log, log_interval) {}
+
+  // One loop per I/O thread (concurrency hint 1: no locking inside the loop).
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
+  std::unique_ptr<asio::steady_timer> limit_log_timer;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
+  std::atomic<std::size_t> next_loop{0};
+  std::uint64_t next_id = 0;  // mutex
   mutable std::mutex mutex;
   std::shared_ptr<const acl::AclRegistry> acl;
   std::list<std::weak_ptr<Connection>> connections;
-  std::list<std::weak_ptr<Connection>> outbound;  // made by the socket application
+  std::list<std::weak_ptr<Connection>> outbound;                 // made by the socket application
+  std::unordered_map<std::string, TokenBucket> connection_rate;  // per peer address (mutex)
   ServerStats stats;
   bool stopped = false;
+  LimitLog limit_log;
   // What the switch's socket application reaches; cleared when the server stops, since
   // channels may still ask after that.
   struct OutboundGate {
@@ -300,12 +520,22 @@ struct Server::Impl {
     Server* server = nullptr;
   };
   std::shared_ptr<OutboundGate> gate = std::make_shared<OutboundGate>();
+
+  asio::io_context& pick_loop() { return *loops[next_loop++ % loops.size()]; }
 };
 
 Server::Server(core::Switch& sw, ServerOptions options, std::shared_ptr<const acl::AclRegistry> acl)
-    : switch_(sw), options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+    : switch_(sw),
+      options_(std::move(options)),
+      impl_(std::make_unique<Impl>(sw.logger(), options_.limit_log_interval)) {
   options_.session.password = options_.settings.password;
   impl_->acl = std::move(acl);
+  const std::size_t n = std::max<std::size_t>(1, options_.io_threads);
+  for (std::size_t i = 0; i < n; ++i) {
+    impl_->loops.push_back(std::make_unique<asio::io_context>(1));
+  }
+  impl_->acceptor = std::make_unique<asio::ip::tcp::acceptor>(*impl_->loops.front());
+  impl_->limit_log_timer = std::make_unique<asio::steady_timer>(*impl_->loops.front());
 }
 
 Server::~Server() {
@@ -320,7 +550,7 @@ std::error_code Server::listen() {
   }
   const asio::ip::tcp::endpoint endpoint(
       address, static_cast<unsigned short>(options_.settings.listen_port));
-  auto& acceptor = impl_->acceptor;
+  auto& acceptor = *impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
   if (ec) {
     return ec;
@@ -346,10 +576,12 @@ void Server::start() {
   // No captures: a coroutine lambda must take what it uses as parameters, which live in
   // the coroutine frame (captures would die with the temporary closure).
   auto accept_loop = [](Server* self) -> asio::awaitable<void> {
+    Impl& impl = *self->impl_;
     for (;;) {
-      auto [ec, socket] = co_await self->impl_->acceptor.async_accept(use_tuple);
+      // The new connection lives on the next I/O thread's loop for its whole life.
+      auto [ec, socket] = co_await impl.acceptor->async_accept(impl.pick_loop(), use_tuple);
       if (ec) {
-        if (ec == asio::error::operation_aborted || !self->impl_->acceptor.is_open()) {
+        if (ec == asio::error::operation_aborted || !impl.acceptor->is_open()) {
           co_return;
         }
         continue;  // e.g. EMFILE: keep serving the clients we have
@@ -357,38 +589,74 @@ void Server::start() {
       std::error_code ignored;
       socket.set_option(asio::ip::tcp::no_delay(true), ignored);
       SessionOptions session_options;
+      std::uint64_t id = 0;
       {
-        std::lock_guard lock(self->impl_->mutex);  // reloadxml may swap the directory
+        std::lock_guard lock(impl.mutex);  // reloadxml may swap the directory
         session_options = self->options_.session;
+        id = ++impl.next_id;
       }
       auto connection =
-          std::make_shared<Connection>(*self, self->switch_, std::move(socket), session_options);
+          std::make_shared<Connection>(*self, self->switch_, std::move(socket), session_options, id,
+                                       self->options_.command_rate);
       const std::string peer = connection->peer_text();
       bool allowed = false;
+      std::string_view rejection = wire::kRudeRejectionMessage;
+      std::string limit;  // which limit refused the peer, to log outside the lock
       {
-        std::lock_guard lock(self->impl_->mutex);
-        const auto denied =
-            self->impl_->acl->check_all(self->options_.settings.apply_inbound_acl, peer);
+        std::lock_guard lock(impl.mutex);
+        const auto denied = impl.acl->check_all(self->options_.settings.apply_inbound_acl, peer);
         allowed = !denied;
-        ++self->impl_->stats.accepted;
+        ++impl.stats.accepted;
         if (denied) {
-          ++self->impl_->stats.rejected_by_acl;
+          ++impl.stats.rejected_by_acl;
           self->switch_.logger().log(core::LogLevel::warning, "server.cpp", "accept", __LINE__,
                                      "IP " + peer + " Rejected by acl \"" + *denied + "\"");
-        } else if (self->impl_->stats.active >= self->options_.max_connections) {
-          ++self->impl_->stats.rejected_over_limit;
+        } else if (impl.stats.active >= self->options_.max_connections) {
+          ++impl.stats.rejected_over_limit;
           allowed = false;
+          rejection = wire::kTooManyConnectionsMessage;
+          limit = "max-connections";
+        } else if (self->options_.connection_rate_per_ip > 0 &&
+                   !self->take_connection_token(peer)) {
+          ++impl.stats.rejected_connection_rate;
+          allowed = false;
+          rejection = wire::kConnectionRateMessage;
+          limit = "connection-rate-per-ip";
         }
         if (allowed) {
-          ++self->impl_->stats.active;
-          self->impl_->connections.push_back(connection);
+          ++impl.stats.active;
+          impl.connections.push_back(connection);
         }
       }
-      connection->start(allowed, self->options_.auth_timeout);
+      if (limit == "max-connections") {
+        self->note_limit(limit, "refusing " + peer + ": " +
+                                    std::to_string(self->options_.max_connections) +
+                                    " connections already (max-connections)");
+      } else if (!limit.empty()) {
+        self->note_limit(limit, "refusing " + peer + ": more than " +
+                                    format_rate(self->options_.connection_rate_per_ip) +
+                                    " new connections per second (connection-rate-per-ip)");
+      }
+      connection->start(allowed, rejection, self->options_.auth_timeout,
+                        self->options_.login_timeout);
     }
   };
-  impl_->work.emplace(impl_->io.get_executor());
-  asio::co_spawn(impl_->io, accept_loop(this), report_exceptions(switch_.logger(), "accept"));
+  auto limit_log_loop = [](Server* self) -> asio::awaitable<void> {
+    for (;;) {
+      self->impl_->limit_log_timer->expires_after(self->options_.limit_log_interval);
+      auto [ec] = co_await self->impl_->limit_log_timer->async_wait(use_tuple);
+      if (ec) {
+        co_return;
+      }
+      self->impl_->limit_log.flush();
+    }
+  };
+  for (auto& loop : impl_->loops) {
+    impl_->work.emplace_back(loop->get_executor());
+  }
+  asio::io_context& first = *impl_->loops.front();
+  asio::co_spawn(first, accept_loop(this), report_exceptions(switch_.logger(), "accept"));
+  asio::co_spawn(first, limit_log_loop(this), report_exceptions(switch_.logger(), "limits"));
   {
     std::lock_guard lock(impl_->gate->mutex);
     impl_->gate->server = this;
@@ -405,10 +673,37 @@ void Server::start() {
         }
         gate->server->connect_outbound(request);
       });
-  const std::size_t n = std::max<std::size_t>(1, options_.io_threads);
-  for (std::size_t i = 0; i < n; ++i) {
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  for (auto& loop : impl_->loops) {
+    impl_->threads.emplace_back([io = loop.get()] { io->run(); });
   }
+}
+
+// Called with impl_->mutex held.
+bool Server::take_connection_token(const std::string& peer) {
+  auto& buckets = impl_->connection_rate;
+  const auto now = std::chrono::steady_clock::now();
+  if (buckets.size() >= 4096) {
+    std::erase_if(buckets, [now](const auto& entry) { return entry.second.full_at(now); });
+  }
+  auto [it, inserted] = buckets.try_emplace(peer, options_.connection_rate_per_ip);
+  it->second.refill(now);
+  if (it->second.tokens() < 1) {
+    return false;
+  }
+  it->second.spend(1);
+  return true;
+}
+
+void Server::note_limit(std::string_view limit, const std::string& detail) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (limit == "command-rate") {
+      ++impl_->stats.command_throttles;
+    } else if (limit == "auth-timeout" || limit == "login-timeout") {
+      ++impl_->stats.auth_timeouts;
+    }
+  }
+  impl_->limit_log.note(limit, detail);
 }
 
 void Server::stop() {
@@ -431,9 +726,10 @@ void Server::stop() {
       }
     }
   }
-  asio::post(impl_->io, [this] {
+  asio::post(*impl_->loops.front(), [this] {
     std::error_code ignored;
-    impl_->acceptor.close(ignored);
+    impl_->acceptor->close(ignored);
+    impl_->limit_log_timer->cancel();
   });
   for (auto& c : live) {
     c->shutdown();
@@ -450,8 +746,10 @@ void Server::stop() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  impl_->work.reset();
-  impl_->io.stop();
+  impl_->work.clear();
+  for (auto& loop : impl_->loops) {
+    loop->stop();
+  }
   for (auto& t : impl_->threads) {
     if (t.joinable()) {
       t.join();
@@ -475,11 +773,34 @@ ServerStats Server::stats() const {
   return impl_->stats;
 }
 
+std::vector<ListenerStats> Server::listeners() const {
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (const auto* list : {&impl_->connections, &impl_->outbound}) {
+      for (const auto& weak : *list) {
+        if (auto c = weak.lock()) {
+          live.push_back(std::move(c));
+        }
+      }
+    }
+  }
+  std::vector<ListenerStats> out;
+  out.reserve(live.size());
+  for (const auto& c : live) {
+    out.push_back(c->snapshot());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ListenerStats& a, const ListenerStats& b) { return a.id < b.id; });
+  return out;
+}
+
 void Server::connect_outbound(const core::CallEngine::SocketConnectRequest& request) {
   // No captures in the coroutine lambda: its parameters live in the coroutine frame.
-  auto connect = [](Server* self, core::CallEngine::SocketConnectRequest request,
+  auto connect = [](Server* self, asio::io_context* loop,
+                    core::CallEngine::SocketConnectRequest request,
                     SessionOptions options) -> asio::awaitable<void> {
-    auto& io = self->impl_->io;
+    asio::io_context& io = *loop;
     auto socket = std::make_shared<asio::ip::tcp::socket>(io);
     auto timer = std::make_shared<asio::steady_timer>(io);
     timer->expires_after(std::chrono::seconds(10));
@@ -509,8 +830,13 @@ void Server::connect_outbound(const core::CallEngine::SocketConnectRequest& requ
       socket->close(ignored);  // the channel gave up waiting or hung up meanwhile
       co_return;
     }
-    auto connection =
-        std::make_shared<Connection>(*self, self->switch_, std::move(*socket), options);
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lock(self->impl_->mutex);
+      id = ++self->impl_->next_id;
+    }
+    auto connection = std::make_shared<Connection>(*self, self->switch_, std::move(*socket),
+                                                   options, id, self->options_.command_rate);
     {
       std::lock_guard lock(self->impl_->mutex);
       ++self->impl_->stats.outbound_total;
@@ -524,7 +850,8 @@ void Server::connect_outbound(const core::CallEngine::SocketConnectRequest& requ
     std::lock_guard lock(impl_->mutex);
     options = options_.session;
   }
-  asio::co_spawn(impl_->io, connect(this, request, std::move(options)),
+  asio::io_context& loop = impl_->pick_loop();  // the connection's loop for its whole life
+  asio::co_spawn(loop, connect(this, &loop, request, std::move(options)),
                  report_exceptions(switch_.logger(), "connect_outbound"));
 }
 

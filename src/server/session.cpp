@@ -122,8 +122,6 @@ void Session::start_inbound() {
   std::string greeting;
   wire::append_auth_request(greeting);
   queue_bytes(std::move(greeting));
-  log_sink_id_ =
-      switch_.logger().add_sink([this](const core::LogRecord& record) { offer_log(record); });
 }
 
 void Session::start_outbound(std::string channel_uuid, bool async, bool full) {
@@ -131,12 +129,38 @@ void Session::start_outbound(std::string channel_uuid, bool async, bool full) {
   full_ = full;
   async_ = async;
   state_ = State::authenticated;
+  authenticated_.store(true, std::memory_order_relaxed);
   parser_.set_limits(options_.limits);
   bound_channel_ = switch_.channels().find(channel_uuid);
   bound_uuid_ = std::move(channel_uuid);
   sync_watch();
-  log_sink_id_ =
-      switch_.logger().add_sink([this](const core::LogRecord& record) { offer_log(record); });
+  sync_bus_interest();
+}
+
+// Only sessions that want events are on the bus, and only those that asked for log lines
+// are the logger's sinks: with thousands of idle connections, publishing an event or a log
+// line then visits just the interested ones.
+void Session::sync_bus_interest() {
+  bool wanted = false;
+  {
+    std::lock_guard lock(mutex_);
+    wanted = rules_.events_enabled || !watch_uuid_.empty();
+  }
+  // Outside mutex_: a publisher holds the bus's lock while it takes mutex_ in offer().
+  if (wanted && !on_bus_) {
+    switch_.bus().subscribe(this);
+    on_bus_ = true;
+  } else if (!wanted && on_bus_) {
+    switch_.bus().unsubscribe(this);
+    on_bus_ = false;
+  }
+}
+
+void Session::leave_bus() {
+  if (on_bus_) {
+    switch_.bus().unsubscribe(this);
+    on_bus_ = false;
+  }
 }
 
 void Session::on_closed() {
@@ -150,9 +174,9 @@ void Session::on_closed() {
   bound_channel_.reset();
 }
 
-void Session::reject_by_acl() {
+void Session::reject_by_acl(std::string_view message) {
   std::string out;
-  wire::append_rude_rejection(out);
+  wire::append_rude_rejection(out, message);
   wire::append_disconnect_notice(out);
   {
     std::lock_guard lock(mutex_);
@@ -182,6 +206,14 @@ Session::Step Session::step() {
       release_held();  // a closing notice held behind the last reply goes out now
       break;
     }
+    if (command_budget_ && *command_budget_ == 0) {
+      if (parser_.buffered_bytes() == 0) {
+        release_held();
+        return step;
+      }
+      step.kind = Step::Kind::throttled;
+      return step;
+    }
     wire::MessageView message;
     const std::error_code ec = parser_.next(message);
     if (ec == wire::errc::need_more) {
@@ -203,7 +235,11 @@ Session::Step Session::step() {
       busy_ = true;
       ++stats_.commands;
     }
+    if (command_budget_) {
+      --*command_budget_;
+    }
     handle(message, step);
+    sync_bus_interest();
     if (step.kind == Step::Kind::run_api || step.kind == Step::Kind::run_inline) {
       return step;
     }
@@ -542,7 +578,10 @@ bool Session::killed() const {
 
 SessionStats Session::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  SessionStats stats = stats_;
+  stats.queued_items = queue_.size() + held_.size();
+  stats.queued_bytes = queued_bytes_;
+  return stats;
 }
 
 void Session::on_auth_timeout() {
@@ -554,6 +593,12 @@ void Session::on_auth_timeout() {
     return;
   }
   if (awaiting_first_packet_ && state_ == State::awaiting_auth) {
+    begin_close(wire::kGoodbyeMessage);
+  }
+}
+
+void Session::on_login_timeout() {
+  if (!outbound_ && state_ == State::awaiting_auth) {
     begin_close(wire::kGoodbyeMessage);
   }
 }
@@ -580,6 +625,7 @@ void Session::cmd_auth(std::string_view line) {
   // The password is everything after "auth ", spaces included, compared exactly.
   if (line.substr(5) == options_.password) {
     state_ = State::authenticated;
+    authenticated_.store(true, std::memory_order_relaxed);
     parser_.set_limits(options_.limits);
     reply("+OK accepted");
     return;
@@ -658,6 +704,7 @@ void Session::cmd_userauth(std::string_view line) {
     }
   }
   state_ = State::authenticated;
+  authenticated_.store(true, std::memory_order_relaxed);
   parser_.set_limits(options_.limits);
   const wire::HeaderView extra[] = {{"Allowed-Events", allowed_events_text},
                                     {"Allowed-API", allowed_api_text},
@@ -1174,6 +1221,10 @@ void Session::cmd_log(std::string_view line) {
       return;
     }
     level = *parsed;
+  }
+  if (log_sink_id_ == 0) {
+    log_sink_id_ =
+        switch_.logger().add_sink([this](const core::LogRecord& record) { offer_log(record); });
   }
   {
     std::lock_guard lock(mutex_);

@@ -54,7 +54,11 @@ void Parser::compact() {
     return;
   }
   if (consumed_ == buffer_.size()) {
-    buffer_.clear();
+    if (buffer_.capacity() > 64 * 1024) {
+      std::string().swap(buffer_);  // an idle connection keeps no big buffer after a burst
+    } else {
+      buffer_.clear();
+    }
   } else if (consumed_ >= 4096 && consumed_ * 2 >= buffer_.size()) {
     // Moving the unconsumed tail is amortised O(1) per byte: it only happens once at
     // least as many bytes were consumed as remain.

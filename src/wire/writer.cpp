@@ -136,11 +136,11 @@ void append_linger_notice(std::string& out, std::string_view channel_uuid,
   out.append("Content-Length: 0\n\n");
 }
 
-void append_rude_rejection(std::string& out) {
+void append_rude_rejection(std::string& out, std::string_view message) {
   out.append("Content-Type: text/rude-rejection\n");
-  append_header(out, "Content-Length", static_cast<long long>(kRudeRejectionMessage.size()));
+  append_header(out, "Content-Length", static_cast<long long>(message.size()));
   out.push_back('\n');
-  out.append(kRudeRejectionMessage);
+  out.append(message);
 }
 
 }  // namespace eventsocket::wire

@@ -73,7 +73,7 @@ core::SwitchOptions switch_options() {
   return o;
 }
 
-// One session on its own switch, subscribed to the switch's events as the server does.
+// One session on its own switch (it joins the switch's event bus itself when it wants events).
 class Harness {
  public:
   explicit Harness(SessionOptions options = {})
@@ -81,10 +81,9 @@ class Harness {
     sw_.logger().set_console_level(core::LogLevel::crit);
     session_.set_output_ready([this] { ++wakeups_; });
     session_.start_inbound();
-    sw_.bus().subscribe(&session_);
     greeting_ = take();
   }
-  ~Harness() { sw_.bus().unsubscribe(&session_); }
+  ~Harness() { session_.leave_bus(); }
 
   core::Switch& sw() { return sw_; }
   Session& session() { return session_; }

@@ -19,7 +19,23 @@ struct EventSocketSettings {
   bool stop_on_bind_error = false;
   int debug = 0;
   bool nat_map = false;  // parsed and ignored, as in FreeSWITCH
+
+  // Ours (FreeSWITCH ignores params it does not know). Unset: the server's defaults
+  // (docs/RELIABILITY.md "Limits").
+  std::optional<std::size_t> max_connections;    // max-connections
+  std::optional<int> auth_timeout_ms;            // auth-timeout-ms
+  std::optional<int> login_timeout_ms;           // login-timeout-ms (0: off)
+  std::optional<double> connection_rate_per_ip;  // connection-rate-per-ip (per second, 0: off)
+  std::optional<double> command_rate;            // command-rate (per connection per second)
+  std::optional<std::size_t> event_queue_bytes;  // event-queue-bytes (k, m, g suffixes)
+  std::optional<int> limit_log_interval;         // limit-log-interval (seconds)
+  std::string stats_listen;                      // stats-listen: ip:port of /metrics (off)
 };
+
+// A size in bytes with an optional k, m or g suffix (KiB, MiB, GiB): "65536", "64k", "64M".
+std::optional<std::size_t> parse_byte_size(std::string_view text);
+// A positive or zero number ("10", "2.5"); nullopt for anything else.
+std::optional<double> parse_rate(std::string_view text);
 
 // Parses the XML text of event_socket.conf.xml. Unknown params are ignored; problems are
 // described in `warnings`. Returns nullopt (with a warning) when the XML is not well formed.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -20,15 +21,28 @@ namespace eventsocket::server {
 struct ServerOptions {
   EventSocketSettings settings;
   SessionOptions session;  // password comes from settings
+  // One event loop (io_context) and thread each: a connection stays on one thread for its
+  // whole life, so its reads, commands and writes never hop between threads.
   std::size_t io_threads = 2;
-  std::chrono::milliseconds auth_timeout{25000};  // FreeSWITCH: 25 s for the first packet
+  // Until authenticated (outbound: until the program's first packet). FreeSWITCH: 25 s.
+  std::chrono::milliseconds auth_timeout{25000};
+  // Ours: an inbound connection not logged in by then is closed even if it keeps sending
+  // other commands (FreeSWITCH lets those stay forever). 0: off.
+  std::chrono::milliseconds login_timeout{0};
   std::size_t max_connections = 10000;
+  double connection_rate_per_ip = 0;  // new connections per second from one address; 0: off
+  double command_rate = 0;            // commands per second on one connection; 0: off
+  // Each limit logs its first refusal at once, then at most one summary per interval.
+  std::chrono::seconds limit_log_interval{10};
 };
 
 struct ServerStats {
   std::uint64_t accepted = 0;
   std::uint64_t rejected_by_acl = 0;
-  std::uint64_t rejected_over_limit = 0;
+  std::uint64_t rejected_over_limit = 0;       // max_connections
+  std::uint64_t rejected_connection_rate = 0;  // connection_rate_per_ip
+  std::uint64_t auth_timeouts = 0;             // auth_timeout and login_timeout
+  std::uint64_t command_throttles = 0;         // times a connection waited for command_rate
   std::uint64_t active = 0;
   std::uint64_t outbound_total = 0;  // connections the socket application made
   // Summed over connections that have ended.
@@ -36,6 +50,17 @@ struct ServerStats {
   std::uint64_t events_sent = 0;
   std::uint64_t events_dropped = 0;
   std::uint64_t logs_dropped = 0;
+};
+
+// One live connection, for `event_socket_stats` and /metrics.
+struct ListenerStats {
+  std::uint64_t id = 0;  // in the order connections were made
+  std::string peer;
+  bool outbound = false;
+  bool authenticated = false;
+  SessionStats session;
+  double events_per_second = 0;  // since the previous snapshot (or since connecting)
+  double age_seconds = 0;
 };
 
 class Connection;
@@ -64,12 +89,18 @@ class Server {
   void set_acl(std::shared_ptr<const acl::AclRegistry> acl);
   // `reloadxml`: later connections log in against the new user directory.
   void set_directory(std::shared_ptr<const Directory> directory);
+  // Counters of the server, the live connections included.
   ServerStats stats() const;
+  // Every live connection (each session's lock taken in turn, briefly).
+  std::vector<ListenerStats> listeners() const;
 
  private:
   friend class Connection;
   struct Impl;
   void on_connection_closed(Connection* connection, const SessionStats& stats);
+  // A limit refused or slowed someone: counted, and logged at most once per interval.
+  void note_limit(std::string_view limit, const std::string& detail);
+  bool take_connection_token(const std::string& peer);  // connection-rate-per-ip
   // The socket application's connection to its program (runs on the I/O threads).
   void connect_outbound(const core::CallEngine::SocketConnectRequest& request);
 

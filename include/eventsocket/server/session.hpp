@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -43,6 +44,9 @@ struct SessionStats {
   std::uint64_t events_sent = 0;
   std::uint64_t events_dropped = 0;
   std::uint64_t logs_dropped = 0;
+  // A snapshot of the output waiting for the client (events, log lines and replies).
+  std::uint64_t queued_items = 0;
+  std::uint64_t queued_bytes = 0;
 };
 
 // One Event Socket connection's protocol state machine, without any I/O: bytes go in with
@@ -66,7 +70,8 @@ class Session : public core::EventSink {
   struct Step {
     // run_inline: an outbound static session's sendmsg, run on the channel's own flow;
     // commands wait until complete_inline() (FreeSWITCH runs it on the socket's thread).
-    enum class Kind { idle, run_api, run_inline, close } kind = Kind::idle;
+    // throttled: the command budget (set_command_budget) is spent with input waiting.
+    enum class Kind { idle, run_api, run_inline, throttled, close } kind = Kind::idle;
     PendingApi api;
     std::string channel_uuid;
     core::Channel::QueuedApplication message;
@@ -87,10 +92,18 @@ class Session : public core::EventSink {
   // No more log lines: called when the connection closes, so that the session's owner is
   // never destroyed from inside the logger (whose lock a sink runs under).
   void stop_log_sink();
+  // Off the switch's event bus (the connection closes). The session joins the bus by itself
+  // while it wants events (sync_bus_interest, after every command).
+  void leave_bus();
   // The connection is gone: an outbound session releases its channel.
   void on_closed();
-  // Refusal of a peer denied by the ACL: rude rejection, goodbye, close.
-  void reject_by_acl();
+  // Refusal of a peer denied by the ACL (or by a connection limit, with its own message):
+  // rude rejection, goodbye, close.
+  void reject_by_acl(std::string_view message = wire::kRudeRejectionMessage);
+  // How many more commands step() may run before it returns `throttled` (command-rate);
+  // unset: no limit. command_budget() is what is left.
+  void set_command_budget(std::optional<std::size_t> budget) { command_budget_ = budget; }
+  std::optional<std::size_t> command_budget() const { return command_budget_; }
 
   void feed(std::string_view bytes);
   // Runs buffered commands until one must run elsewhere (run_api), the session ends
@@ -99,15 +112,22 @@ class Session : public core::EventSink {
   void complete_api(const PendingApi& api, const core::ApiResult& result);
   void complete_inline();
 
-  // The auth deadline passed without a first packet (25 s in FreeSWITCH).
+  // The auth deadline passed without a first packet (25 s in FreeSWITCH; one packet, even an
+  // unknown command, lifts it: captures 45, 46).
   void on_auth_timeout();
+  // Ours (login-timeout-ms, off by default): not logged in by then, whatever was sent.
+  void on_login_timeout();
   // The peer closed its side or the socket failed: end as FreeSWITCH does (goodbye).
   void on_peer_closed();
   // The server is shutting down.
   void on_shutdown();
   // Whether the auth deadline still applies (only until the first complete packet).
   bool awaiting_first_packet() const { return awaiting_first_packet_; }
+  bool awaiting_auth() const { return state_ == State::awaiting_auth; }
   State state() const { return state_; }
+  // From any thread (statistics).
+  bool authenticated() const { return authenticated_.load(std::memory_order_relaxed); }
+  const std::string& peer_address() const { return peer_address_; }
 
   // Output, in order. Views point into `owned` or into the events kept alive in `events`.
   struct OutputBatch {
@@ -157,6 +177,7 @@ class Session : public core::EventSink {
   bool enqueue_locked(OutItem item, std::size_t size, bool is_log);
   void notify();
   void sync_watch();
+  void sync_bus_interest();
   void push_notice_locked(std::string notice);
 
   void cmd_auth(std::string_view line);
@@ -192,6 +213,10 @@ class Session : public core::EventSink {
   State state_ = State::awaiting_auth;
   bool awaiting_first_packet_ = true;
   bool busy_ = false;  // a command is being handled: events wait (FreeSWITCH's order)
+  std::optional<std::size_t> command_budget_;
+  bool on_bus_ = false;
+  std::atomic<bool> authenticated_{
+      false};  // subscribed to the switch's event bus (connection's strand only)
   int log_sink_id_ = 0;
 
   // userauth restrictions

@@ -21,6 +21,10 @@ std::optional<EventFormat> event_format_from_content_type(std::string_view conte
 // Exact message bodies FreeSWITCH sends in disconnect notices (PROTOCOL.md §4.6).
 inline constexpr std::string_view kGoodbyeMessage =
     "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n";
+inline constexpr std::string_view kTooManyConnectionsMessage =
+    "Too many connections, try again later.\n";
+inline constexpr std::string_view kConnectionRateMessage =
+    "Too many connections from your address, try again later.\n";
 inline constexpr std::string_view kShutdownMessage = "The system is being shut down.\n";
 inline constexpr std::string_view kLostEventsMessage = "killed listener because of lost events\n";
 inline constexpr std::string_view kLostLogsMessage = "killed listener because of lost log lines\n";
@@ -68,7 +72,7 @@ void append_linger_notice(std::string& out, std::string_view channel_uuid,
                           std::string_view channel_name, int linger_seconds);
 
 // `text/rude-rejection` for a peer refused by the ACL (the caller sends the goodbye notice
-// right after it, as FreeSWITCH does).
-void append_rude_rejection(std::string& out);
+// right after it, as FreeSWITCH does), or by one of our limits with its own message.
+void append_rude_rejection(std::string& out, std::string_view message = kRudeRejectionMessage);
 
 }  // namespace eventsocket::wire
