@@ -10,6 +10,7 @@
 #include <map>
 #include <span>
 #include <unordered_map>
+#include <utility>
 
 namespace eventsocket::server {
 
@@ -28,6 +29,10 @@ std::string format_rate(double rate) {
   std::snprintf(text, sizeof text, "%g", rate);
   return text;
 }
+
+// The connection whose commands this thread is running right now: its output is written
+// when they are done (flush_inline) rather than by waking its writer for each reply.
+thread_local const void* t_running_commands = nullptr;
 
 // A token bucket: `rate` per second, bursts of up to max(1, rate).
 class TokenBucket {
@@ -186,6 +191,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void wake_writer() {
+    if (t_running_commands == this) {
+      wake_deferred_ = true;  // flush_inline() follows the commands
+      return;
+    }
     if (!wake_pending_.exchange(true)) {
       asio::post(strand_, [self = shared_from_this()] {
         self->wake_pending_ = false;
@@ -210,6 +219,58 @@ class Connection : public std::enable_shared_from_this<Connection> {
         self->socket_.close(ignored);
       }
     });
+  }
+
+  // Marks the synchronous stretches in which this thread runs the connection's commands.
+  class RunningCommands {
+   public:
+    explicit RunningCommands(const Connection* c) : previous_(t_running_commands) {
+      t_running_commands = c;
+    }
+    ~RunningCommands() { t_running_commands = previous_; }
+    RunningCommands(const RunningCommands&) = delete;
+    RunningCommands& operator=(const RunningCommands&) = delete;
+
+   private:
+    const void* previous_;
+  };
+
+  // After commands ran on this thread: write their output now, from here, instead of waking
+  // the writer (a handler round trip per reply). Only while the writer is idle; what the
+  // socket does not take at once goes to the writer, which sends it before anything else.
+  void flush_inline() {
+    const bool wake = std::exchange(wake_deferred_, false);
+    if (finished_ || !writer_idle_ || broken_ || close_pending_ || !spill_.empty()) {
+      if (wake) {
+        wake_writer();
+      }
+      return;
+    }
+    inline_batch_.clear();
+    if (!session_.take_output(inline_batch_)) {
+      return;
+    }
+    inline_buffers_.clear();
+    for (std::string_view b : inline_batch_.buffers) {
+      inline_buffers_.emplace_back(b.data(), b.size());
+    }
+    std::error_code ec;
+    const std::size_t written = asio::write(socket_, inline_buffers_, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      broken_ = true;  // the writer ends the connection
+    } else if (written < inline_batch_.bytes) {
+      std::size_t skip = written;
+      for (std::string_view b : inline_batch_.buffers) {
+        const std::size_t from = std::min(skip, b.size());
+        skip -= from;
+        spill_.append(b.substr(from));
+      }
+    }
+    close_pending_ = inline_batch_.close_after;
+    inline_batch_.clear();
+    if (broken_ || close_pending_ || !spill_.empty()) {
+      wake_writer();
+    }
   }
 
   asio::awaitable<void> reader(std::shared_ptr<Connection>) {
@@ -237,7 +298,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
           break;
         }
         session_.feed(std::string_view(buffer.data(), n));
-        if (!co_await drive()) {
+        const bool more = co_await drive();
+        flush_inline();
+        if (!more) {
           open = false;
           break;
         }
@@ -259,7 +322,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         budget = static_cast<std::size_t>(std::max(0.0, std::floor(command_bucket_.tokens())));
         session_.set_command_budget(budget);
       }
-      Session::Step step = session_.step();
+      Session::Step step;
+      {
+        RunningCommands running(this);
+        step = session_.step();
+      }
       if (command_rate_ > 0) {
         command_bucket_.spend(static_cast<double>(budget - session_.command_budget().value_or(0)));
       }
@@ -275,6 +342,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         server_.note_limit("command-rate", "throttling commands from " + peer_text() +
                                                " (command-rate " + format_rate(command_rate_) +
                                                "/s)");
+        flush_inline();
         throttle_.expires_after(command_bucket_.time_to_one());
         co_await throttle_.async_wait(use_tuple);
         if (finished_) {
@@ -296,15 +364,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
         } else {
           api_ready_ = true;
         }
+        flush_inline();
         while (!api_ready_) {
           api_done_.expires_at(asio::steady_timer::time_point::max());
           co_await api_done_.async_wait(use_tuple);
         }
+        RunningCommands running(this);
         session_.complete_inline();
         continue;
       }
       if (!switch_.api().may_block(step.api.command)) {
         // Quick commands run here: two thread hand-offs would cost more than the command.
+        RunningCommands running(this);
         session_.complete_api(step.api, switch_.execute_api(step.api.command, step.api.args));
         continue;
       }
@@ -319,6 +390,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       });
       if (queued) {
         api_ready_ = false;
+        flush_inline();
         while (!api_ready_) {
           api_done_.expires_at(asio::steady_timer::time_point::max());
           co_await api_done_.async_wait(use_tuple);
@@ -326,6 +398,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       } else {
         api_result_ = {true, "-ERR too many api commands queued, try again later\n"};
       }
+      RunningCommands running(this);
       session_.complete_api(step.api, api_result_);
     }
   }
@@ -334,12 +407,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Session::OutputBatch batch;
     std::vector<asio::const_buffer> buffers;
     for (;;) {
+      if (broken_) {
+        break;
+      }
+      if (!spill_.empty()) {  // what flush_inline() could not write at once goes first
+        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(spill_), use_tuple);
+        spill_.clear();
+        if (ec) {
+          break;
+        }
+        continue;
+      }
+      if (close_pending_) {
+        break;
+      }
       batch.clear();
       if (!session_.take_output(batch)) {
         // Idle; a lingering connection also wakes when its linger time is over.
         const auto linger_end = session_.linger_deadline();
         wake_.expires_at(linger_end ? *linger_end : asio::steady_timer::time_point::max());
+        writer_idle_ = true;
         co_await wake_.async_wait(use_tuple);
+        writer_idle_ = false;
         if (linger_end && std::chrono::steady_clock::now() >= *linger_end) {
           session_.on_linger_expired();
         }
@@ -418,6 +507,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer kill_deadline_;
   asio::steady_timer throttle_;
   bool kill_deadline_armed_ = false;
+  // Inline writes (flush_inline) and the writer's state, all on the connection's thread.
+  bool writer_idle_ = false;
+  bool wake_deferred_ = false;
+  bool broken_ = false;         // a write failed: the writer ends the connection
+  bool close_pending_ = false;  // the last packet went out inline: the writer ends it
+  std::string spill_;           // written inline only in part: the writer sends the rest
+  Session::OutputBatch inline_batch_;
+  std::vector<asio::const_buffer> inline_buffers_;
   double command_rate_;
   TokenBucket command_bucket_;
   const std::uint64_t id_;
