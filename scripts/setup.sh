@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config git python3 telnet
   libasio-dev libsimdjson-dev libpugixml-dev libpcre2-dev libfmt-dev libcli11-dev libedit-dev
+  libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers for the fuzz targets
 )

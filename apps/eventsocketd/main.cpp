@@ -14,6 +14,8 @@
 #include "eventsocket/core/switch.hpp"
 #include "eventsocket/server/config.hpp"
 #include "eventsocket/server/server.hpp"
+#include "eventsocket/server/stats.hpp"
+#include "metrics_http.hpp"
 
 namespace {
 
@@ -118,6 +120,7 @@ int main(int argc, char** argv) {
   std::optional<double> command_rate;
   std::optional<std::string> event_queue_bytes;
   std::optional<int> limit_log_interval;
+  std::optional<std::string> stats_listen;
   app.add_option("--max-connections", max_connections, "most inbound connections at once")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
   app.add_option("--auth-timeout-ms", auth_timeout_ms,
@@ -137,6 +140,8 @@ int main(int argc, char** argv) {
   app.add_option("--limit-log-interval", limit_log_interval,
                  "seconds between two log lines about the same limit")
       ->check(CLI::Range(1, 86400));
+  app.add_option("--stats-listen", stats_listen,
+                 "serve Prometheus metrics at http://<ip:port>/metrics (loopback only; off)");
   CLI11_PARSE(app, argc, argv);
 
   // Signals are taken by sigwait() below, not by whichever thread they hit.
@@ -302,6 +307,21 @@ int main(int argc, char** argv) {
   sw.set_shutdown_handler([] { ::kill(::getpid(), SIGTERM); });
   sw.start();
   server.start();
+  apps::MetricsHttpServer metrics;
+  const std::string metrics_address = stats_listen ? *stats_listen : es.stats_listen;
+  if (!metrics_address.empty()) {
+    if (auto error = metrics.start(
+            metrics_address, [&server] { return server::format_prometheus(server.snapshot()); });
+        !error.empty()) {
+      std::cerr << "eventsocketd: " << error << "\n";
+      server.stop();
+      sw.stop();
+      return 2;
+    }
+    sw.logger().log(core::LogLevel::notice, "main.cpp", "main", __LINE__,
+                    "metrics at http://" + metrics_address + "/metrics (port " +
+                        std::to_string(metrics.port()) + ")");
+  }
   sw.logger().log(core::LogLevel::notice, "main.cpp", "main", __LINE__,
                   "eventsocketd listening on " + options.settings.listen_ip + ":" +
                       std::to_string(server.port()));
@@ -309,6 +329,7 @@ int main(int argc, char** argv) {
   int received = 0;
   sigwait(&signals, &received);
   sw.logger().log(core::LogLevel::notice, "main.cpp", "main", __LINE__, "shutting down");
+  metrics.stop();
   server.stop();
   sw.stop();
   return 0;

@@ -364,4 +364,8 @@ void encode(const Event& event, wire::EventFormat format, std::string& out) {
   }
 }
 
+void append_json_string(std::string& out, std::string_view text) {
+  json_string(out, text);
+}
+
 }  // namespace eventsocket::event

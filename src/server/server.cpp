@@ -1,5 +1,7 @@
 #include "eventsocket/server/server.hpp"
 
+#include "eventsocket/server/stats.hpp"
+
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 
@@ -238,9 +240,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // After commands ran on this thread: write their output now, from here, instead of waking
   // the writer (a handler round trip per reply). Only while the writer is idle; what the
   // socket does not take at once goes to the writer, which sends it before anything else.
+  //
+  // Not when these commands published events (sendevent, most call commands): then the
+  // writer is woken like every subscriber's, behind them, so a publisher's next commands
+  // wait for its events to go out and its subscribers' queues stay short.
   void flush_inline() {
     const bool wake = std::exchange(wake_deferred_, false);
-    if (finished_ || !writer_idle_ || broken_ || close_pending_ || !spill_.empty()) {
+    const bool published = switch_.bus().published_count() != published_before_;
+    if (published || finished_ || !writer_idle_ || broken_ || close_pending_ || !spill_.empty()) {
       if (wake) {
         wake_writer();
       }
@@ -284,7 +291,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
         session_.on_peer_closed();
         break;
       }
-      for (;;) {
+      // Read until the socket is empty: Asio does not remember for a later async_wait that
+      // the socket became readable while the loop polled during a command's wait, so
+      // stopping earlier could wait forever for data that is already here.
+      for (int reads = 1;; ++reads) {
         const std::span<char> buffer = thread_read_buffer();
         std::error_code read_error;
         const std::size_t n =
@@ -298,14 +308,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
           break;
         }
         session_.feed(std::string_view(buffer.data(), n));
+        published_before_ = switch_.bus().published_count();
         const bool more = co_await drive();
         flush_inline();
         if (!more) {
           open = false;
           break;
         }
-        if (n < buffer.size()) {
-          break;  // most likely drained; the next wait tells
+        if (reads % 4 == 0) {
+          // A client that keeps sending must not keep the thread from its other connections.
+          co_await asio::post(strand_, asio::use_awaitable);
         }
       }
     }
@@ -510,9 +522,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Inline writes (flush_inline) and the writer's state, all on the connection's thread.
   bool writer_idle_ = false;
   bool wake_deferred_ = false;
-  bool broken_ = false;         // a write failed: the writer ends the connection
-  bool close_pending_ = false;  // the last packet went out inline: the writer ends it
-  std::string spill_;           // written inline only in part: the writer sends the rest
+  std::uint64_t published_before_ = 0;  // the bus's count when these commands started
+  bool broken_ = false;                 // a write failed: the writer ends the connection
+  bool close_pending_ = false;          // the last packet went out inline: the writer ends it
+  std::string spill_;                   // written inline only in part: the writer sends the rest
   Session::OutputBatch inline_batch_;
   std::vector<asio::const_buffer> inline_buffers_;
   double command_rate_;
@@ -610,6 +623,8 @@ struct Server::Impl {
   ServerStats stats;
   bool stopped = false;
   LimitLog limit_log;
+  // The bus's count at the previous snapshot, for events/s (mutex).
+  std::optional<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> published_at;
   // What the switch's socket application reaches; cleared when the server stops, since
   // channels may still ask after that.
   struct OutboundGate {
@@ -770,6 +785,14 @@ void Server::start() {
         }
         gate->server->connect_outbound(request);
       });
+  switch_.api().add(
+      "event_socket_stats", "Event Socket statistics: connections, queues, drops, limits", "[json]",
+      [this](core::Switch&, const core::ApiRequest& request, std::string& out) {
+        const StatsSnapshot stats = snapshot();
+        out += core::strip_api_whitespace(request.args) == "json" ? format_stats_json(stats)
+                                                                  : format_stats_text(stats);
+        return core::ApiStatus::success;
+      });
   for (auto& loop : impl_->loops) {
     impl_->threads.emplace_back([io = loop.get()] { io->run(); });
   }
@@ -815,6 +838,7 @@ void Server::stop() {
       return;
     }
     impl_->stopped = true;
+    switch_.api().remove("event_socket_stats");
     for (auto* list : {&impl_->connections, &impl_->outbound}) {
       for (auto& weak : *list) {
         if (auto c = weak.lock()) {
@@ -868,6 +892,41 @@ void Server::set_directory(std::shared_ptr<const Directory> directory) {
 ServerStats Server::stats() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->stats;
+}
+
+StatsSnapshot Server::snapshot() const {
+  StatsSnapshot out;
+  out.listeners = listeners();
+  const auto now = std::chrono::steady_clock::now();
+  out.events_published = switch_.bus().published_count();
+  out.bus_subscribers = switch_.bus().sink_count();
+  out.uptime_seconds = std::chrono::duration<double>(switch_.uptime()).count();
+  out.max_queued_bytes = options_.session.max_queued_bytes;
+  {
+    std::lock_guard lock(impl_->mutex);
+    out.server = impl_->stats;
+    if (impl_->published_at) {
+      const double seconds =
+          std::chrono::duration<double>(now - impl_->published_at->first).count();
+      if (seconds > 0) {
+        out.events_published_per_second =
+            static_cast<double>(out.events_published - impl_->published_at->second) / seconds;
+      }
+    } else if (out.uptime_seconds > 0) {
+      out.events_published_per_second =
+          static_cast<double>(out.events_published) / out.uptime_seconds;
+    }
+    impl_->published_at = {now, out.events_published};
+  }
+  out.server.active = out.listeners.size();
+  // The server's sums hold the connections that ended; add the live ones.
+  for (const auto& l : out.listeners) {
+    out.server.commands += l.session.commands;
+    out.server.events_sent += l.session.events_sent;
+    out.server.events_dropped += l.session.events_dropped;
+    out.server.logs_dropped += l.session.logs_dropped;
+  }
+  return out;
 }
 
 std::vector<ListenerStats> Server::listeners() const {

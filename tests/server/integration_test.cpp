@@ -639,6 +639,21 @@ TEST(IntegrationApi, SlowApiDelaysOnlyLaterCommandsOfTheSameConnection) {
   EXPECT_EQ(body_of(client->read_packet(10s)), "second");
 }
 
+// The second command arrives while the first one waits on a worker thread: the I/O thread
+// polls the socket meanwhile, and that readiness must not be lost (the reader reads until
+// the socket is empty before it waits again).
+TEST(IntegrationApi, CommandSentWhileASlowApiRunsIsAnswered) {
+  TestServer server;
+  auto client = authed_client(server);
+  for (int round = 0; round < 3; ++round) {
+    client->send("api msleep 300\n\n");
+    std::this_thread::sleep_for(100ms);
+    client->send("api echo second\n\n");
+    EXPECT_EQ(body_of(client->read_packet(10s)), "+OK");
+    EXPECT_EQ(body_of(client->read_packet(10s)), "second");
+  }
+}
+
 TEST(IntegrationApi, UnknownApiCommandBody) {
   TestServer server;
   auto client = authed_client(server);

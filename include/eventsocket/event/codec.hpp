@@ -20,6 +20,9 @@ void encode(const Event& event, wire::EventFormat format, std::string& out);
 // socket with `divert_events on` receives for an event taken off a channel's queue.
 void encode_plain_raw(const Event& event, std::string& out);
 
+// A JSON string literal, quotes included, escaped as the json encoder escapes header values.
+void append_json_string(std::string& out, std::string_view text);
+
 // Decoders: the inverse of the encoders. `Event-Name` gives the type (unknown names give
 // CUSTOM); a CUSTOM event's `Event-Subclass` header gives its subclass. Header values come
 // back decoded (URL decoding for plain and xml, JSON unescaping for json). The body's own

@@ -64,6 +64,7 @@ struct ListenerStats {
 };
 
 class Connection;
+struct StatsSnapshot;
 
 // The Event Socket server: accepts inbound TCP connections, applies the ACL, and runs one
 // Connection (a Session driven by Asio coroutines) per client on a pool of I/O threads;
@@ -93,6 +94,9 @@ class Server {
   ServerStats stats() const;
   // Every live connection (each session's lock taken in turn, briefly).
   std::vector<ListenerStats> listeners() const;
+  // Counters, live connections and the event bus at one moment (event_socket_stats,
+  // /metrics); the per-second rates are since the previous snapshot.
+  StatsSnapshot snapshot() const;
 
  private:
   friend class Connection;
