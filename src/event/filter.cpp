@@ -40,6 +40,19 @@ class FilterRegex {
   }
 
   explicit FilterRegex(pcre2_code* code) : code_(code) {}
+
+  // Filters run on the publishing thread for every event: a client's pathological pattern
+  // (`/(a+)+$/` on a long value) must cost a bounded time, not PCRE2's default of ten million
+  // steps (~150 ms each, stalling everyone's events). Over the limit counts as no match.
+  static pcre2_match_context* match_context() {
+    static pcre2_match_context* const context = [] {
+      pcre2_match_context* c = pcre2_match_context_create(nullptr);
+      pcre2_set_match_limit(c, 20000);
+      pcre2_set_depth_limit(c, 2000);
+      return c;
+    }();
+    return context;
+  }
   ~FilterRegex() { pcre2_code_free(code_); }
   FilterRegex(const FilterRegex&) = delete;
   FilterRegex& operator=(const FilterRegex&) = delete;
@@ -50,7 +63,7 @@ class FilterRegex {
       return false;
     }
     const int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(),
-                               0, 0, data, nullptr);
+                               0, 0, data, match_context());
     pcre2_match_data_free(data);
     return rc >= 0;
   }

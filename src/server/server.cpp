@@ -463,33 +463,42 @@ class Connection : public std::enable_shared_from_this<Connection> {
     finish();
   }
 
-  // FreeSWITCH's deadline for the first packet, then (ours, when set) the login deadline.
+  // FreeSWITCH's deadline for the first packet and (ours, when set) the login deadline, both
+  // counted from the accept; whichever comes first is checked first.
   asio::awaitable<void> watch_auth(std::shared_ptr<Connection>, std::chrono::milliseconds timeout,
                                    std::chrono::milliseconds login_timeout) {
-    auth_deadline_.expires_after(timeout);
-    auto [ec] = co_await auth_deadline_.async_wait(use_tuple);
-    if (ec) {
-      co_return;
-    }
-    if (session_.awaiting_first_packet()) {
-      if (!session_.outbound()) {
-        server_.note_limit("auth-timeout", "closing " + peer_text() + ": nothing received within " +
-                                               std::to_string(timeout.count()) + " ms");
+    bool first_packet_pending = true;
+    bool login_pending = login_timeout.count() > 0 && !session_.outbound();
+    while (first_packet_pending || login_pending) {
+      const bool first_packet_next =
+          first_packet_pending && (!login_pending || timeout <= login_timeout);
+      auth_deadline_.expires_at(started_ + (first_packet_next ? timeout : login_timeout));
+      auto [ec] = co_await auth_deadline_.async_wait(use_tuple);
+      if (ec) {
+        co_return;
       }
-      session_.on_auth_timeout();
-      wake_.cancel();
-      co_return;
-    }
-    if (login_timeout.count() <= 0 || session_.outbound() || !session_.awaiting_auth()) {
-      co_return;
-    }
-    auth_deadline_.expires_at(started_ + login_timeout);
-    auto [login_ec] = co_await auth_deadline_.async_wait(use_tuple);
-    if (!login_ec && session_.awaiting_auth()) {
-      server_.note_limit("login-timeout", "closing " + peer_text() + ": not logged in within " +
-                                              std::to_string(login_timeout.count()) + " ms");
-      session_.on_login_timeout();
-      wake_.cancel();
+      if (first_packet_next) {
+        first_packet_pending = false;
+        if (session_.awaiting_first_packet()) {
+          if (!session_.outbound()) {
+            server_.note_limit("auth-timeout", "closing " + peer_text() +
+                                                   ": nothing received within " +
+                                                   std::to_string(timeout.count()) + " ms");
+          }
+          session_.on_auth_timeout();
+          wake_.cancel();
+          co_return;
+        }
+      } else {
+        login_pending = false;
+        if (session_.awaiting_auth()) {
+          server_.note_limit("login-timeout", "closing " + peer_text() + ": not logged in within " +
+                                                  std::to_string(login_timeout.count()) + " ms");
+          session_.on_login_timeout();
+          wake_.cancel();
+          co_return;
+        }
+      }
     }
   }
 

@@ -12,9 +12,18 @@ void append_number(std::string& out, long long value) {
   out.append(digits, end);
 }
 
+// A CR or LF inside a value (a command's argument echoed in Reply-Text, a client's
+// Job-UUID) becomes a space: written raw, it would end the header there and let the rest
+// pose as headers of its own, or as a Content-Length that swallows the next packet.
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out.append(": ");
+  for (std::size_t at = value.find_first_of("\r\n"); at != std::string_view::npos;
+       at = value.find_first_of("\r\n")) {
+    out.append(value.substr(0, at));
+    out.push_back(' ');
+    value.remove_prefix(at + 1);
+  }
   out.append(value);
   out.push_back('\n');
 }

@@ -606,3 +606,18 @@ TEST(FilterListEdit, CopiesShareCompiledRegexesAndEvaluateIndependently) {
 
 }  // namespace
 }  // namespace eventsocket::event
+
+namespace eventsocket::event {
+namespace {
+
+// A client's pathological regex runs under a step limit (on the publishing thread, for every
+// event): past it the filter simply does not match, as if the value were different.
+TEST(FilterRegexLimit, CatastrophicBacktrackingCountsAsNoMatch) {
+  const Filter f = Filter::make("X-Redos", "/(a+)+$/");
+  ASSERT_TRUE(f.regex);
+  EXPECT_FALSE(f.matches(std::string(5000, 'a') + "b"));
+  EXPECT_TRUE(f.matches("aaaa"));  // an ordinary value still matches
+}
+
+}  // namespace
+}  // namespace eventsocket::event

@@ -654,6 +654,24 @@ TEST(IntegrationApi, CommandSentWhileASlowApiRunsIsAnswered) {
   }
 }
 
+// A line break inside a value that a reply echoes (a filter's value, a client's Job-UUID)
+// must not end the header there: the rest would pose as headers of their own.
+TEST(IntegrationReplies, LineBreaksInEchoedValuesBecomeSpaces) {
+  TestServer server;
+  auto client = authed_client(server);
+  client->send("filter Event-Name a\nContent-Length: 5\r\n\r\n");
+  auto reply = client->read_packet();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->block,
+            "Content-Type: command/reply\nReply-Text: +OK filter added. [Event-Name]=[a "
+            "Content-Length: 5]\n\n");
+  client->send("bgapi echo x\r\nJob-UUID: evil\nX-Injected: yes\r\n\r\n");
+  reply = client->read_packet();
+  ASSERT_TRUE(reply);
+  EXPECT_FALSE(reply->header("X-Injected"));
+  EXPECT_EQ(body_of(client->command("api echo next")), "next");
+}
+
 TEST(IntegrationApi, UnknownApiCommandBody) {
   TestServer server;
   auto client = authed_client(server);

@@ -163,6 +163,20 @@ TEST(Limits, LoginTimeoutClosesAClientThatKeepsSendingOtherCommands) {
   EXPECT_EQ(server.server().stats().auth_timeouts, 1u);
 }
 
+// The login deadline runs from the accept, even when it is shorter than the first-packet one.
+TEST(Limits, ShortLoginTimeoutAloneClosesAClientThatSentSomethingElse) {
+  TestServerOptions options;
+  options.server.login_timeout = 400ms;  // the first-packet deadline stays at 25 s
+  TestServer server(options);
+  const auto start = Clock::now();
+  TestClient client(server.port());
+  ASSERT_EQ(content_type(client.read_packet()), "auth/request");
+  EXPECT_EQ(reply_text(client.command("api status")), "-ERR command not found");
+  EXPECT_EQ(client.read_until_closed(10s), kGoodbye);
+  EXPECT_TRUE(client.closed());
+  EXPECT_GE(Clock::now() - start, 350ms);
+}
+
 TEST(Limits, LoginTimeoutDoesNotTouchAuthenticatedClients) {
   TestServerOptions options;
   options.server.login_timeout = 200ms;
