@@ -31,8 +31,10 @@ Steps (dicts with "op"); "conn" names a connection, default "main":
   connect(conn, auth=, greeting=, source=)        another connection
   close(conn, reset=)             close it (reset: RST via SO_LINGER 0)
   probe(conn, authed=)            the connection still answers
+  release()                       close the connections held by floods
   mark(name)                      a time mark for min_ms
-  canary()                        the canary check, in the middle of the case
+  canary(within_ms=)              the canary check, in the middle of the case: its event must
+                                  arrive within within_ms
   flood(...)                      many connections at once (see the runner)
   log_lines_at_most(n)            eventsocketd's stderr grew by at most n lines in this case
   rss_growth_at_most(kib)         eventsocketd's VmRSS grew by at most kib in this case
@@ -59,6 +61,7 @@ CATEGORIES = [
     "slowloris",
     "command-rate",
     "slow-consumer",
+    "regex-filter",
 ]
 
 GOODBYE_BODY = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
@@ -111,6 +114,9 @@ GOODBYE = {"what": "goodbye notice",
            "body": GOODBYE_BODY}
 DISCONNECT = {"what": "any disconnect notice", "names": ["Content-Type", "Content-Length"],
               "match": {"Content-Type": r"text/disconnect-notice"}, "body_re": rb".+"}
+LOG_KILLED = {"what": "lost-log-lines kill notice",
+              "headers": _hdrs(("Content-Type", "text/disconnect-notice"), ("Content-Length", "42")),
+              "body": b"killed listener because of lost log lines\n"}
 KILLED = {"what": "lost-events kill notice",
           "headers": _hdrs(("Content-Type", "text/disconnect-notice"), ("Content-Length", "39")),
           "body": b"killed listener because of lost events\n"}
@@ -174,12 +180,17 @@ def probe(conn="main", authed=True):
     return {"op": "probe", "conn": conn, "authed": authed}
 
 
+def release():
+    """Close the connections a flood holds."""
+    return {"op": "release"}
+
+
 def mark(name):
     return {"op": "mark", "name": name}
 
 
-def canary():
-    return {"op": "canary"}
+def canary(within_ms=3000):
+    return {"op": "canary", "within_ms": within_ms}
 
 
 def flood(count, **kw):
@@ -266,6 +277,10 @@ def _oversized():
         case("unauth_1MiB_blank_lines", O, "1 MiB of LF before auth: leading blank lines are skipped",
              [send(b"\n" * (1 << 20) + b"auth ClueCon\n\n")], [ACCEPTED], auth=False,
              probe_authed=True),
+        case("auth_pipelined_with_1MB_command", O,
+             "auth and a 1 MB api command in one write: the bigger limits apply from the 2nd command",
+             [send(b"auth ClueCon\n\napi echo " + b"B" * 1000000 + b"\n\n")],
+             [ACCEPTED, api(b"B" * 1000000)], auth=False, probe_authed=True, within_ms=5000),
         case("unauth_1000_pipelined", O, "1000 pipelined unknown commands before auth, one reply each",
              [send(b"x\n\n" * 1000)], [NOT_FOUND] * 1000, auth=False),
         # Authenticated: 1 MiB lines, 10000 lines, 10 MiB blocks, 16 MiB bodies.
@@ -662,8 +677,8 @@ def _flood():
              [flood(100, concurrency=100, auth=True, send=b"api echo own-%d\n\n", fmt=True,
                     packets=[api(b"own-%d")], end="open")], [],
              exclusive=True),
-        case("flood_100_slow_api", F, "100 concurrent 100 ms api commands: all answered",
-             [flood(100, concurrency=100, auth=True, send=b"api msleep 100\n\n",
+        case("flood_40_slow_api", F, "40 concurrent 100 ms api commands: all answered",
+             [flood(40, concurrency=40, auth=True, send=b"api msleep 100\n\n",
                     packets=[api_re(rb"\+OK|-ERR too many api commands queued, try again later\n")],
                     end="open")], [], exclusive=True),
         case("flood_100_subscribe_exit", F, "100 connections subscribe to ALL and exit",
@@ -806,6 +821,14 @@ def _max_connections():
               probe("h1"), probe("h3"), canary(), close("h3"), sleep(300), connect("y"),
               probe("y", authed=False)],
              [], **kw),
+        case("max_connections_no_slot_leak", F,
+             "100 connections for 3 free slots, 97 refused; once the 3 close, exactly 3 fit again",
+             [flood(100, concurrency=20, hold=True, accepted_min=3, accepted_max=3,
+                    reject=[RUDE_ANY, optional(DISCONNECT)], end="open"), release(), sleep(300),
+              connect("y1", auth=True), connect("y2", auth=True), connect("y3", auth=True),
+              connect("y4", greeting=False), expect(RUDE_ANY, optional(DISCONNECT), conn="y4"),
+              closed(conn="y4"), probe("y1"), probe("y3")],
+             [], **kw),
         case("max_connections_flood_50", F, "50 connections with 3 slots free: exactly 3 accepted",
              [flood(50, concurrency=50, hold=True, accepted_min=3, accepted_max=3,
                     reject=[RUDE_ANY, optional(DISCONNECT)], end="open"), canary(), probe()],
@@ -848,6 +871,11 @@ def _command_rate():
               expect(api(b"other"), conn="other", within_ms=500),
               expect(*[api(b"r%d" % i) for i in range(60)], within_ms=6000, min_ms=1500, since="t0")],
              [], **kw),
+        case("rate_60_then_half_close", R,
+             "60 pipelined api at 20/s, then half-close: all 60 replies, then the goodbye",
+             [mark("t0"), send(b"".join(b"api echo h%d\n\n" % i for i in range(60))), shut_wr(),
+              expect(*[api(b"h%d" % i) for i in range(60)], within_ms=6000, min_ms=1500, since="t0")],
+             [GOODBYE], "closed", **kw),
         case("rate_60_pipelined_replies", R, "60 pipelined noevents at 20/s: 60 replies, none refused",
              [mark("t0"), send(b"noevents\n\n" * 60),
               expect(*[reply("-ERR not listening for events")] * 60, within_ms=6000, min_ms=1500,
@@ -878,6 +906,36 @@ def _slow_consumer_main():
     ]
 
 
+def _regex_filter():
+    X = "regex-filter"
+    bomb = b"sendevent CUSTOM\nEvent-Subclass: hostile::redos\nX-Redos: " + b"a" * 5000 + b"b\n\n"
+    filters = b"filter X-Redos /(a+)+$/\n\n" * 10
+    added = reply("+OK filter added. [X-Redos]=[/(a+)+$/]")
+    return [
+        case("regex_filter_works", X, "a regex filter lets through only the events it matches",
+             [send(b"event plain CUSTOM hostile::rx\n\nfilter X-Rx /^ok-[0-9]+$/\n\n"),
+              expect(reply("+OK event listener enabled plain"),
+                     reply("+OK filter added. [X-Rx]=[/^ok-[0-9]+$/]")),
+              connect("sender", auth=True),
+              send(b"sendevent CUSTOM\nEvent-Subclass: hostile::rx\nX-Rx: bad\nX-Seq: 9\n\n"
+                   b"sendevent CUSTOM\nEvent-Subclass: hostile::rx\nX-Rx: ok-1\nX-Seq: 0\n\n", conn="sender"),
+              expect(SENDEVENT_OK, SENDEVENT_OK, conn="sender"),
+              {"op": "expect_events", "conn": "main", "subclass": "hostile::rx", "count": 1,
+               "within_ms": 2000}],
+             [], exclusive=True),
+        case("regex_filter_backtracking", X,
+             "10 catastrophic regex filters and one event they must test: others' events not held up",
+             [send(b"event plain ALL\n\n" + filters),
+              expect(reply("+OK event listener enabled plain"), *[added] * 10),
+              connect("bomber", auth=True), send(bomb, conn="bomber"), sleep(100),
+              canary(within_ms=500),
+              expect(SENDEVENT_OK, conn="bomber", within_ms=30000)],
+             [], ignore_events=True, exclusive=True, timeout_s=40,
+             known_failure="filters run in the publishing thread with PCRE2's default match limit: "
+                           "each such filter costs ~150 ms of that I/O thread per event"),
+    ]
+
+
 def _slow_consumer():
     Q = "slow-consumer"
     args = ["--event-queue-bytes", "262144"]
@@ -890,12 +948,21 @@ def _slow_consumer():
     for _ in range(30):
         paced += [send(flood_cmd * 100, conn="flooder"),
                   expect(*[SENDEVENT_OK] * 100, conn="flooder", within_ms=5000)]
+    paced_log = []
+    for _ in range(30):
+        paced_log += [send((b"api log info " + b"L" * 8000 + b"\n\n") * 100, conn="flooder"),
+                      expect(*[api(b"+OK\n")] * 100, conn="flooder", within_ms=5000)]
     return [
         case("subscriber_stops_reading", Q,
              "a subscriber to ALL stops reading while 3000 8 KiB events fly: bounded memory, then the kill notice",
              [send(b"event plain ALL\n\n"), expect(reply("+OK event listener enabled plain")),
               connect("flooder", auth=True)] + paced + [canary(), rss_growth_at_most(8 * 1024)],
              [KILLED], "closed", within_ms=10000, timeout_s=40, **kw),
+        case("log_subscriber_stops_reading", Q,
+             "a `log debug` client stops reading while 3000 8 KB log lines are made: the kill notice",
+             [send(b"log debug\n\n"), expect(reply("+OK log level debug [7]")),
+              connect("flooder", auth=True)] + paced_log + [canary(), rss_growth_at_most(8 * 1024)],
+             [LOG_KILLED], "closed", within_ms=10000, timeout_s=40, **kw),
         case("subscriber_stops_reading_custom", Q,
              "a subscriber to one CUSTOM subclass stops reading: the canary keeps up, then the kill notice",
              [send(b"event plain CUSTOM hostile::flood\n\n"),
@@ -908,7 +975,7 @@ def _slow_consumer():
 def build():
     cases = (_oversized() + _content_length() + _nul_high() + _missing_blank() + _half_close()
              + _split() + _flood() + _brute() + _slowloris() + _max_connections()
-             + _connection_rate() + _command_rate() + _slow_consumer_main() + _slow_consumer())
+             + _connection_rate() + _command_rate() + _slow_consumer_main() + _slow_consumer() + _regex_filter())
     names = [c["name"] for c in cases]
     dup = {n for n in names if names.count(n) > 1}
     assert not dup, f"duplicate case names: {dup}"
