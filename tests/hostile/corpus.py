@@ -62,6 +62,7 @@ CATEGORIES = [
     "command-rate",
     "slow-consumer",
     "regex-filter",
+    "line-endings",
 ]
 
 GOODBYE_BODY = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
@@ -906,6 +907,44 @@ def _slow_consumer_main():
     ]
 
 
+def _line_endings():
+    L = "line-endings"
+    inj = ("text after an LF inside a value (mixed line endings) is copied raw into Reply-Text: "
+           "the reply gains a header line (FreeSWITCH does the same)")
+    nxt = b"api echo next\n\n"
+    one_line = r"[^\n]*"
+    return [
+        case("inject_filter_add", L, "filter value `a<LF>X-Injected: yes` (the line ends at the CR)",
+             [send(b"filter Event-Name a\nX-Injected: yes\r\n\r\n" + nxt)],
+             [reply_re(r"\+OK filter added\. " + one_line), api(b"next")], known_failure=inj),
+        case("inject_filter_delete", L, "filter delete with a value holding an LF",
+             [send(b"filter delete Event-Name a\nX-Injected: yes\r\n\r\n" + nxt)],
+             [reply_re(r"\+OK filter deleted\. " + one_line), api(b"next")], known_failure=inj),
+        case("inject_sendmsg_uuid", L, "sendmsg to a uuid holding an LF",
+             [send(b"sendmsg x\nX-Injected: yes\r\n\r\n" + nxt)],
+             [reply_re(r"-ERR invalid session id " + one_line), api(b"next")], known_failure=inj),
+        case("inject_sendmsg_session_id", L, "sendmsg with a Session-ID value holding an LF",
+             [send(b"sendmsg\r\nSession-ID: x\nX-Injected: yes\r\n\r\n" + nxt)],
+             [reply_re(r"-ERR invalid session id " + one_line), api(b"next")], known_failure=inj),
+        case("inject_bgapi_job_uuid", L, "bgapi with a Job-UUID holding an LF",
+             [send(b"bgapi echo x\r\nJob-UUID: evil\nX-Injected: yes\r\n\r\n" + nxt)],
+             [{"what": "one well-formed bgapi reply", "names": ["Content-Type", "Reply-Text", "Job-UUID"],
+               "match": {"Content-Type": "command/reply", "Reply-Text": r"\+OK Job-UUID: " + one_line,
+                         "Job-UUID": one_line}}, api(b"next")], known_failure=inj),
+        case("inject_filter_content_length", L,
+             "filter value `a<LF>Content-Length: 5`: the reply must not announce a body",
+             [send(b"filter Event-Name a\nContent-Length: 5\r\n\r\n" + nxt)],
+             [reply_re(r"\+OK filter added\. " + one_line), api(b"next")], known_failure=inj),
+        case("mixed_sendevent", L, "sendevent whose header value holds an LF: one reply",
+             [send(b"sendevent CUSTOM\r\nEvent-Subclass: hostile::inj\nX-Injected: yes\r\n\r\n" + nxt)],
+             [SENDEVENT_OK, api(b"next")]),
+        case("mixed_api_header", L, "api whose header value holds an LF: one response",
+             [send(b"api echo a\r\nX-H: 1\nX-Injected: yes\r\n\r\n" + nxt)], [api(b"a"), api(b"next")]),
+        case("mixed_lf_then_crlf_command", L, "an LF line before the CRLF one is part of the command",
+             [send(b"api echo a\nb\r\n\r\n")], [api(b"a\nb")]),
+    ]
+
+
 def _regex_filter():
     X = "regex-filter"
     bomb = b"sendevent CUSTOM\nEvent-Subclass: hostile::redos\nX-Redos: " + b"a" * 5000 + b"b\n\n"
@@ -975,7 +1014,8 @@ def _slow_consumer():
 def build():
     cases = (_oversized() + _content_length() + _nul_high() + _missing_blank() + _half_close()
              + _split() + _flood() + _brute() + _slowloris() + _max_connections()
-             + _connection_rate() + _command_rate() + _slow_consumer_main() + _slow_consumer() + _regex_filter())
+             + _connection_rate() + _command_rate() + _slow_consumer_main() + _slow_consumer() + _regex_filter()
+             + _line_endings())
     names = [c["name"] for c in cases]
     dup = {n for n in names if names.count(n) > 1}
     assert not dup, f"duplicate case names: {dup}"
