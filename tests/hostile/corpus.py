@@ -201,6 +201,7 @@ def flood(count, **kw):
     greeting     each expects auth/request first (default True)
     auth         each authenticates
     send         bytes each one sends (b"%d" is replaced by its index when fmt=True)
+    send_first   send them right after connecting, before reading the greeting
     fmt          format send with the connection's index
     shut_wr      half-close after sending
     reset        close with RST right after sending (nothing is read)
@@ -830,6 +831,12 @@ def _max_connections():
               connect("y4", greeting=False), expect(RUDE_ANY, optional(DISCONNECT), conn="y4"),
               closed(conn="y4"), probe("y1"), probe("y3")],
              [], **kw),
+        case("max_connections_refused_while_sending", F,
+             "30 connections that send auth and 300 KB at once: 3 accepted, 27 still read their refusal",
+             [flood(30, concurrency=30, send_first=True, send=b"auth ClueCon\n\n" + b"x" * 300000,
+                    hold=True, accepted_min=3, accepted_max=3, reject=[RUDE_ANY, optional(DISCONNECT)],
+                    packets=[ACCEPTED], end="open"), release(), sleep(300), canary(), probe()],
+             [], **kw),
         case("max_connections_flood_50", F, "50 connections with 3 slots free: exactly 3 accepted",
              [flood(50, concurrency=50, hold=True, accepted_min=3, accepted_max=3,
                     reject=[RUDE_ANY, optional(DISCONNECT)], end="open"), canary(), probe()],
@@ -849,6 +856,14 @@ def _connection_rate():
                     reject=[RUDE_TOO_MANY, optional(DISCONNECT)], end="open"),
               connect("other_ip", auth=True, source="127.0.0.2"), probe("other_ip"),
               sleep(1100), connect("later", auth=True), probe("later")],
+             [], **kw),
+        case("rate_refused_while_sending", F,
+             "40 connections that send auth and 300 KB at once: the refused ones still read their refusal",
+             [sleep(1100),
+              flood(40, concurrency=40, send_first=True, send=b"auth ClueCon\n\n" + b"x" * 300000,
+                    hold=True, accepted_min=15, accepted_max=20, accepted_per_s=20,
+                    reject=[RUDE_TOO_MANY, optional(DISCONNECT)], packets=[ACCEPTED], end="open"),
+              release(), canary(), sleep(1100), connect("later", auth=True), probe("later")],
              [], **kw),
         case("rate_500_refused_log_lines", F,
              "500 connections in a burst: at most a handful of log lines about it",

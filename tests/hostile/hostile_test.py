@@ -499,6 +499,12 @@ def run_flood(ctx, step):
                 c.close()
                 return "accepted"
             outcome = "accepted"
+            data = step.get("send")
+            if data is not None and step.get("fmt"):
+                data = data % i
+            if step.get("send_first"):  # before reading anything: a refusal must still be read
+                c.send(data, step.get("chunk"), step.get("delay_ms", 0))
+                data = None
             if step.get("greeting", True):
                 p = c.peek_packet(time.monotonic() + 3)
                 if p is not None and matches(corpus.AUTH_REQUEST, p) is None:
@@ -513,10 +519,7 @@ def run_flood(ctx, step):
             if step.get("auth"):
                 c.send(b"auth ClueCon\n\n")
                 c.expect([corpus.ACCEPTED], 3000)
-            data = step.get("send")
             if data is not None:
-                if step.get("fmt"):
-                    data = data % i
                 c.send(data, step.get("chunk"), step.get("delay_ms", 0))
                 if step.get("reset"):
                     c.wait_sender()
