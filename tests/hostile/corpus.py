@@ -38,6 +38,9 @@ Steps (dicts with "op"); "conn" names a connection, default "main":
   flood(...)                      many connections at once (see the runner)
   log_lines_at_most(n)            eventsocketd's stderr grew by at most n lines in this case
   rss_growth_at_most(kib)         eventsocketd's VmRSS grew by at most kib in this case
+  {"op": "expect_accounted", "conn", "count", "min_dropped", "within_ms"}
+                                  until an event with X-N: marker, each of count events was
+                                  delivered or counted by an eventsocket::gap notice
   {"op": "expect_events", "conn", "subclass", "count", "within_ms"}
                                   count CUSTOM events of that subclass arrive, their X-Seq
                                   headers 0..count-1 in order (other packets are skipped)
@@ -1002,6 +1005,12 @@ def _slow_consumer():
     for _ in range(30):
         paced += [send(flood_cmd * 100, conn="flooder"),
                   expect(*[SENDEVENT_OK] * 100, conn="flooder", within_ms=5000)]
+    paced_n = []
+    for k in range(30):
+        paced_n += [send(b"".join(b"sendevent CUSTOM\nEvent-Subclass: hostile::flood\nX-N: %d\n"
+                                  b"Content-Length: 8192\n\n" % (k * 100 + i) + body for i in range(100)),
+                         conn="flooder"),
+                    expect(*[SENDEVENT_OK] * 100, conn="flooder", within_ms=5000)]
     paced_log = []
     for _ in range(30):
         paced_log += [send((b"api log info " + b"L" * 8000 + b"\n\n") * 100, conn="flooder"),
@@ -1017,6 +1026,17 @@ def _slow_consumer():
              [send(b"log debug\n\n"), expect(reply("+OK log level debug [7]")),
               connect("flooder", auth=True)] + paced_log + [canary(), rss_growth_at_most(8 * 1024)],
              [LOG_KILLED], "closed", within_ms=10000, timeout_s=40, **kw),
+        case("gap_notices_stalled_subscriber", Q,
+             "with gap_notices on, a stalled subscriber is not killed: every event is delivered or counted in a gap notice",
+             [send(b"gap_notices on\n\nevent plain CUSTOM hostile::flood\n\n"),
+              expect(reply("+OK gap notices on"), reply("+OK event listener enabled plain")),
+              connect("flooder", auth=True)] + paced_n
+             + [canary(), rss_growth_at_most(8 * 1024),
+                send(b"sendevent CUSTOM\nEvent-Subclass: hostile::flood\nX-N: marker\n\n", conn="flooder"),
+                expect(SENDEVENT_OK, conn="flooder"),
+                {"op": "expect_accounted", "conn": "main", "count": 3000, "min_dropped": 1,
+                 "within_ms": 10000}],
+             [], "open", timeout_s=40, **{**kw, "ignore_events": False}),
         case("subscriber_stops_reading_custom", Q,
              "a subscriber to one CUSTOM subclass stops reading: the canary keeps up, then the kill notice",
              [send(b"event plain CUSTOM hostile::flood\n\n"),

@@ -646,6 +646,31 @@ def run_step(ctx, step):
             if not m or int(m.group(1)) != seen:
                 raise CaseFailure(f"event {seen}: expected X-Seq {seen}, got {show(p.body)}")
             seen += 1
+    elif op == "expect_accounted":
+        # Until the event carrying X-N: marker: every one of `count` events must have been
+        # delivered or counted by an eventsocket::gap notice that came before the marker.
+        c = ctx.conn(step["conn"])
+        deadline = time.monotonic() + step["within_ms"] / 1000
+        delivered = dropped = gaps = 0
+        while True:
+            p = c.next_packet(deadline)
+            if p is None:
+                raise CaseFailure(f"no marker event: {delivered} delivered, {dropped} reported "
+                                  f"dropped in {gaps} gap notices")
+            if p.get("Content-Type") != "text/event-plain":
+                continue
+            m = re.search(rb"\nX-N: (\w+)\n", p.body)
+            if m and m.group(1) == b"marker":
+                break
+            if m:
+                delivered += 1
+            g = re.search(rb"\nDropped-Events: (\d+)\n", p.body)
+            if g and p.body.startswith(b"Event-Subclass: eventsocket%3A%3Agap\n"):
+                dropped += int(g.group(1))
+                gaps += 1
+        if delivered + dropped != step["count"] or (step.get("min_dropped") and dropped < step["min_dropped"]):
+            raise CaseFailure(f"{delivered} delivered + {dropped} reported dropped ({gaps} gap "
+                              f"notices) != {step['count']} sent")
     elif op == "log_lines_at_most":
         time.sleep(0.3)
         grown = ctx.server.log_lines - ctx.log_start
