@@ -789,14 +789,10 @@ def _slowloris():
         case("login_unknown_command_then_idle", S,
              "--login-timeout-ms alone: an unknown command does not stop the clock: closed",
              [send(b"api status\n\n"), expect(NOT_FOUND)], [DISCONNECT], "closed",
-             known_failure="--login-timeout-ms shorter than --auth-timeout-ms (default 25 s) only "
-                           "starts counting when the auth timeout has passed",
              **{**kw, "requires": "--login-timeout-ms", "server_args": ["--login-timeout-ms", "500"]}),
         case("login_bytewise_auth_too_slow", S,
              "--login-timeout-ms alone: auth one byte per 100 ms: closed at 500 ms",
              [send(b"auth ClueCon\n\n", chunk=1, delay_ms=100)], [DISCONNECT], "closed",
-             known_failure="--login-timeout-ms shorter than --auth-timeout-ms (default 25 s) only "
-                           "starts counting when the auth timeout has passed",
              **{**kw, "requires": "--login-timeout-ms", "server_args": ["--login-timeout-ms", "500"]}),
         case("login_unknown_commands_trickle", S,
              "--login-timeout-ms 600: an unknown command every 100 ms never logs in: closed",
@@ -940,32 +936,30 @@ def _slow_consumer_main():
 
 def _line_endings():
     L = "line-endings"
-    inj = ("text after an LF inside a value (mixed line endings) is copied raw into Reply-Text: "
-           "the reply gains a header line (FreeSWITCH does the same)")
     nxt = b"api echo next\n\n"
     one_line = r"[^\n]*"
     return [
         case("inject_filter_add", L, "filter value `a<LF>X-Injected: yes` (the line ends at the CR)",
              [send(b"filter Event-Name a\nX-Injected: yes\r\n\r\n" + nxt)],
-             [reply_re(r"\+OK filter added\. " + one_line), api(b"next")], known_failure=inj),
+             [reply_re(r"\+OK filter added\. " + one_line), api(b"next")]),
         case("inject_filter_delete", L, "filter delete with a value holding an LF",
              [send(b"filter delete Event-Name a\nX-Injected: yes\r\n\r\n" + nxt)],
-             [reply_re(r"\+OK filter deleted\. " + one_line), api(b"next")], known_failure=inj),
+             [reply_re(r"\+OK filter deleted\. " + one_line), api(b"next")]),
         case("inject_sendmsg_uuid", L, "sendmsg to a uuid holding an LF",
              [send(b"sendmsg x\nX-Injected: yes\r\n\r\n" + nxt)],
-             [reply_re(r"-ERR invalid session id " + one_line), api(b"next")], known_failure=inj),
+             [reply_re(r"-ERR invalid session id " + one_line), api(b"next")]),
         case("inject_sendmsg_session_id", L, "sendmsg with a Session-ID value holding an LF",
              [send(b"sendmsg\r\nSession-ID: x\nX-Injected: yes\r\n\r\n" + nxt)],
-             [reply_re(r"-ERR invalid session id " + one_line), api(b"next")], known_failure=inj),
+             [reply_re(r"-ERR invalid session id " + one_line), api(b"next")]),
         case("inject_bgapi_job_uuid", L, "bgapi with a Job-UUID holding an LF",
              [send(b"bgapi echo x\r\nJob-UUID: evil\nX-Injected: yes\r\n\r\n" + nxt)],
              [{"what": "one well-formed bgapi reply", "names": ["Content-Type", "Reply-Text", "Job-UUID"],
                "match": {"Content-Type": "command/reply", "Reply-Text": r"\+OK Job-UUID: " + one_line,
-                         "Job-UUID": one_line}}, api(b"next")], known_failure=inj),
+                         "Job-UUID": one_line}}, api(b"next")]),
         case("inject_filter_content_length", L,
              "filter value `a<LF>Content-Length: 5`: the reply must not announce a body",
              [send(b"filter Event-Name a\nContent-Length: 5\r\n\r\n" + nxt)],
-             [reply_re(r"\+OK filter added\. " + one_line), api(b"next")], known_failure=inj),
+             [reply_re(r"\+OK filter added\. " + one_line), api(b"next")]),
         case("mixed_sendevent", L, "sendevent whose header value holds an LF: one reply",
              [send(b"sendevent CUSTOM\r\nEvent-Subclass: hostile::inj\nX-Injected: yes\r\n\r\n" + nxt)],
              [SENDEVENT_OK, api(b"next")]),
@@ -1000,9 +994,7 @@ def _regex_filter():
               connect("bomber", auth=True), send(bomb, conn="bomber"), sleep(100),
               canary(within_ms=500),
               expect(SENDEVENT_OK, conn="bomber", within_ms=30000)],
-             [], ignore_events=True, exclusive=True, timeout_s=40,
-             known_failure="filters run in the publishing thread with PCRE2's default match limit: "
-                           "each such filter costs ~150 ms of that I/O thread per event"),
+             [], ignore_events=True, exclusive=True, timeout_s=40),
     ]
 
 
