@@ -342,7 +342,14 @@ struct FanoutOptions {
   int window = 256;
   int reader_threads = 1;
   int drain_timeout_s = 30;
+  // Subscribers to the same events that never read a byte (a slow consumer's cost to the
+  // others); with gap notices they are told of drops instead of being disconnected.
+  int stalled = 0;
+  bool stalled_gap_notices = false;
+  int server_pid = 0;  // report this process's VmRSS and VmHWM at the end
 };
+
+long rss_kib(int pid, const char* key = "VmRSS:");
 
 int run_fanout(const Server& server, const FanoutOptions& o) {
   const std::string load = load_average();
@@ -363,6 +370,22 @@ int run_fanout(const Server& server, const FanoutOptions& o) {
     }
     s.client->set_nonblocking();
     s.seen.assign(static_cast<std::size_t>(o.events / 64 + 1), 0);
+  }
+  std::vector<std::unique_ptr<Client>> stalled;
+  for (int i = 0; i < o.stalled; ++i) {
+    std::string error;
+    auto c = open_authenticated(server, "stalled subscriber", hard_deadline, error);
+    if (!c) {
+      return setup_failed("fanout", error, load);
+    }
+    std::string reply = command(*c, subscribe, hard_deadline);
+    if (reply.substr(0, 3) == "+OK" && o.stalled_gap_notices) {
+      reply = command(*c, "gap_notices on", hard_deadline);
+    }
+    if (reply.substr(0, 3) != "+OK") {
+      return setup_failed("fanout", "stalled subscriber: " + reply, load);
+    }
+    stalled.push_back(std::move(c));  // and never read again until the end
   }
   std::string error;
   auto publisher = open_authenticated(server, "publisher", hard_deadline, error);
@@ -486,8 +509,25 @@ int run_fanout(const Server& server, const FanoutOptions& o) {
       .add("other", other)
       .add("publish_s", p.seconds(), 3)
       .add("deliver_s", seconds_between(p.first_send, last), 3)
-      .add("errors", p.errors)
-      .add("loadavg", load);
+      .add("errors", p.errors);
+  if (o.stalled > 0) {
+    // Whether the server gave up on them (FreeSWITCH's policy: the lost-events notice).
+    long stalled_closed = 0;
+    for (auto& c : stalled) {
+      c->set_nonblocking();
+      const auto until = Clock::now() + std::chrono::seconds(2);
+      while (!c->eof() && !c->broken() && Clock::now() < until) {
+        c->read_some([](const MessageView&) {}, Clock::now() + std::chrono::milliseconds(200));
+      }
+      stalled_closed += c->eof() ? 1 : 0;
+    }
+    line.add("stalled", o.stalled).add("stalled_closed", stalled_closed);
+  }
+  if (o.server_pid > 0) {
+    line.add("server_rss_kib", rss_kib(o.server_pid))
+        .add("server_peak_rss_kib", rss_kib(o.server_pid, "VmHWM:"));
+  }
+  line.add("loadavg", load);
   if (!p.first_error.empty()) {
     line.add("first_error", p.first_error);
   }
@@ -563,12 +603,12 @@ int run_ingest(const Server& server, long events, int size, int window) {
 // ---------------------------------------------------------------------------------------
 // conns
 
-// VmRSS of a process in KiB, or -1.
-long rss_kib(int pid) {
+// VmRSS (or another /proc/<pid>/status field in kB) of a process in KiB, or -1.
+long rss_kib(int pid, const char* field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string key;
   while (status >> key) {
-    if (key == "VmRSS:") {
+    if (key == field) {
       long kib = -1;
       status >> kib;
       return kib;
@@ -773,6 +813,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   fo->add_option("--reader-threads", fanout.reader_threads, "epoll loops reading subscribers")
       ->check(CLI::Range(1, 64));
+  fo->add_option("--stalled", fanout.stalled,
+                 "extra subscribers that never read (their events are not counted)")
+      ->check(CLI::Range(0, 1000));
+  fo->add_flag("--stalled-gap-notices", fanout.stalled_gap_notices,
+               "the stalled subscribers send `gap_notices on` (told of drops, not disconnected)");
+  fo->add_option("--server-pid", fanout.server_pid, "report this process's VmRSS and VmHWM");
   fo->add_option("--drain-timeout", fanout.drain_timeout_s,
                  "seconds events may still arrive after the last reply")
       ->check(CLI::Range(1, 600));
