@@ -41,6 +41,14 @@ WORKLOADS = [
     ("conns_10000", ["conns", "--connections", "10000", "--server-pid", "{pid}"],
      "rss_per_conn_kib", True),
     ("cps_1", ["cps", "--calls", "20000", "--subscribers", "1"], "calls_per_s", False),
+    # A slow consumer's cost to the others: fanout_10 plus one subscriber that never reads,
+    # disconnected by FreeSWITCH's policy, or kept and told of its gaps (gap_notices on).
+    ("fanout_10_stalled_kill", ["fanout", "--subscribers", "10", "--events", "100000",
+                                "--stalled", "1", "--server-pid", "{pid}"],
+     "deliveries_per_s", False),
+    ("fanout_10_stalled_gaps", ["fanout", "--subscribers", "10", "--events", "100000",
+                                "--stalled", "1", "--stalled-gap-notices", "--server-pid",
+                                "{pid}"], "deliveries_per_s", False),
 ]
 
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "eventsocket/server/config.hpp"
+#include "eventsocket/server/stats.hpp"
 #include "test_server.hpp"
 
 namespace eventsocket::test {
@@ -215,6 +216,51 @@ TEST(Limits, OnlySessionsThatWantEventsAreOnTheBus) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(server.core().bus().sink_count(), 0u);
+}
+
+TEST(Stats, EventSocketStatsApiShowsConnectionsQueuesAndRefusals) {
+  TestServerOptions options;
+  options.server.max_connections = 2;
+  TestServer server(options);
+  TestClient subscriber(server.port());
+  ASSERT_TRUE(subscriber.auth());
+  ASSERT_EQ(content_type(subscriber.command("event plain CUSTOM stats::test")), "command/reply");
+  TestClient asker(server.port());
+  ASSERT_TRUE(asker.auth());
+  TestClient refused(server.port());
+  refused.read_until_closed();
+  EXPECT_EQ(content_type(asker.command("sendevent CUSTOM\nEvent-Subclass: stats::test")),
+            "command/reply");
+  ASSERT_TRUE(subscriber.read_packet());
+  const std::string text = body_of(asker.command("api event_socket_stats"));
+  EXPECT_NE(text.find("connections: 2 live (2 inbound, 0 outbound), 1 subscribed to events"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("1 over max-connections"), std::string::npos) << text;
+  EXPECT_NE(text.find("127.0.0.1"), std::string::npos) << text;
+  const std::string json = body_of(asker.command("api event_socket_stats json"));
+  EXPECT_NE(json.find("\"connections\":2,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"refused_max_connections\":1,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"events_sent\":1,"), std::string::npos) << json;  // the subscriber's
+
+  const std::string metrics = server::format_prometheus(server.server().snapshot());
+  EXPECT_NE(metrics.find("\neventsocket_connections 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("eventsocket_connections_refused_total{reason=\"max-connections\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("eventsocket_listener_events_sent_total{id=\"1\",peer=\"127.0.0.1\","
+                         "mode=\"inbound\"} 1\n"),
+            std::string::npos)
+      << metrics;
+}
+
+TEST(Stats, PrometheusLabelValuesAreEscaped) {
+  server::StatsSnapshot stats;
+  server::ListenerStats l;
+  l.id = 7;
+  l.peer = "a\"b\\c\nd";
+  stats.listeners.push_back(l);
+  const std::string text = server::format_prometheus(stats);
+  EXPECT_NE(text.find("peer=\"a\\\"b\\\\c\\nd\""), std::string::npos) << text;
 }
 
 TEST(LimitsConf, ParamsOfOurOwnAreReadAndCheckedFromEventSocketConf) {
