@@ -5,6 +5,7 @@ address is refused at startup; without the flag nothing listens.
 
 Usage: metrics_test.py <eventsocketd> <conf dir>
 """
+import re
 import socket
 import subprocess
 import sys
@@ -76,8 +77,8 @@ try:
     check("eventsocket_event_subscribers 1" in lines, "no `eventsocket_event_subscribers 1` line")
     check('eventsocket_connections_refused_total{reason="acl"} 0' in lines,
           "no refused-by-acl counter")
-    check(any(l.startswith('eventsocket_listener_queued_bytes{id="1",peer="127.0.0.1",'
-                           'mode="inbound"} ') for l in lines), "no per-listener series")
+    check(any(re.match(r'eventsocket_listener_queued_bytes\{id="\d+",peer="127\.0\.0\.1",'
+                       r'mode="inbound"\} \d+$', l) for l in lines), "no per-listener series")
     check("# TYPE eventsocket_events_sent_total counter" in lines, "no TYPE line for a counter")
     for line in lines:  # every sample line is `name{labels} value` with a number
         if line and not line.startswith("#"):
