@@ -973,6 +973,7 @@ def main():
 def run(args, command, port, pid, daemon, log):
     """The load, the samples and the verdict; the exit status."""
     server_problems = []
+    started = datetime.datetime.now().astimezone()
     soak = Soak(args, port)
     sampler = Sampler(pid, soak)
     fresh = sampler.take("fresh", 0)
@@ -1157,7 +1158,8 @@ def run(args, command, port, pid, daemon, log):
 
     if args.report:
         meta = {
-            "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            "date": started.strftime("%Y-%m-%d %H:%M %Z") + " to "
+            + datetime.datetime.now().astimezone().strftime("%H:%M %Z"),
             "cores (nproc)": os.cpu_count(),
             "server": args.eventsocketd or f"pid {pid}",
             "rates (average over the loaded period)": ", ".join(
