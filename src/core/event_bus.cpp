@@ -17,9 +17,13 @@ void EventBus::unsubscribe(EventSink* sink) {
 
 void EventBus::publish(const event::EventPtr& event) {
   published_.fetch_add(1, std::memory_order_relaxed);
+  std::uint64_t wanted = 0;
   std::shared_lock lock(mutex_);
   for (EventSink* sink : sinks_) {
-    sink->offer(event);
+    wanted += sink->offer(event) ? 1 : 0;
+  }
+  if (wanted > 0) {
+    delivered_.fetch_add(wanted, std::memory_order_relaxed);
   }
 }
 

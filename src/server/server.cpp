@@ -241,12 +241,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the writer (a handler round trip per reply). Only while the writer is idle; what the
   // socket does not take at once goes to the writer, which sends it before anything else.
   //
-  // Not when these commands published events (sendevent, most call commands): then the
+  // Not when these commands fed events to subscribers (sendevent, call commands): then the
   // writer is woken like every subscriber's, behind them, so a publisher's next commands
   // wait for its events to go out and its subscribers' queues stay short.
   void flush_inline() {
     const bool wake = std::exchange(wake_deferred_, false);
-    const bool published = switch_.bus().published_count() != published_before_;
+    const bool published = switch_.bus().delivered_count() != published_before_;
     if (published || finished_ || !writer_idle_ || broken_ || close_pending_ || !spill_.empty()) {
       if (wake) {
         wake_writer();
@@ -308,7 +308,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
           break;
         }
         session_.feed(std::string_view(buffer.data(), n));
-        published_before_ = switch_.bus().published_count();
+        published_before_ = switch_.bus().delivered_count();
         const bool more = co_await drive();
         flush_inline();
         if (!more) {
@@ -531,7 +531,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Inline writes (flush_inline) and the writer's state, all on the connection's thread.
   bool writer_idle_ = false;
   bool wake_deferred_ = false;
-  std::uint64_t published_before_ = 0;  // the bus's count when these commands started
+  std::uint64_t published_before_ = 0;  // the bus's deliveries when these commands started
   bool broken_ = false;                 // a write failed: the writer ends the connection
   bool close_pending_ = false;          // the last packet went out inline: the writer ends it
   std::string spill_;                   // written inline only in part: the writer sends the rest

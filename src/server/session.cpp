@@ -468,8 +468,9 @@ bool Session::enqueue_locked(OutItem item, std::size_t size, bool is_log) {
   return true;
 }
 
-void Session::offer(const event::EventPtr& event) {
+bool Session::offer(const event::EventPtr& event) {
   bool wake = false;
+  bool wanted = false;
   bool killed = false;
   {
     std::lock_guard lock(mutex_);
@@ -477,9 +478,10 @@ void Session::offer(const event::EventPtr& event) {
     // Events about the bound channel decide when this connection ends (PROTOCOL.md §8).
     const bool of_bound = !watch_uuid_.empty() && ev.header("Unique-ID") == watch_uuid_;
     if (of_bound && watch_complete_) {
-      return;  // after its HANGUP_COMPLETE (FreeSWITCH never sends the CHANNEL_DESTROY)
+      return false;  // after its HANGUP_COMPLETE (FreeSWITCH never sends the CHANNEL_DESTROY)
     }
     if (rules_.should_deliver(ev)) {
+      wanted = true;
       const bool was_closing = close_queued_;
       const std::size_t size = event->packet(format_).size();
       wake = enqueue_locked({std::string(), event}, size, false);
@@ -519,6 +521,7 @@ void Session::offer(const event::EventPtr& event) {
   if (wake) {
     notify();
   }
+  return wanted;
 }
 
 void Session::offer_log(const core::LogRecord& record) {

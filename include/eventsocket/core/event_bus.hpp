@@ -15,8 +15,8 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   // Called on the publishing thread. Must not block: take the event (a shared, immutable
-  // pointer, so keeping it costs no copy) or drop it, and return.
-  virtual void offer(const event::EventPtr& event) = 0;
+  // pointer, so keeping it costs no copy) or drop it, and return whether it wanted it.
+  virtual bool offer(const event::EventPtr& event) = 0;
 };
 
 // Delivers every published event to every sink. Publishing takes a shared lock only, so
@@ -30,11 +30,14 @@ class EventBus {
 
   std::size_t sink_count() const;
   std::uint64_t published_count() const { return published_.load(std::memory_order_relaxed); }
+  // Offers a sink wanted (one event wanted by three sinks counts three).
+  std::uint64_t delivered_count() const { return delivered_.load(std::memory_order_relaxed); }
 
  private:
   mutable std::shared_mutex mutex_;
   std::vector<EventSink*> sinks_;
   std::atomic<std::uint64_t> published_{0};
+  std::atomic<std::uint64_t> delivered_{0};
 };
 
 }  // namespace eventsocket::core

@@ -144,7 +144,7 @@ class Session : public core::EventSink {
   void set_output_ready(std::function<void()> callback) { output_ready_ = std::move(callback); }
 
   // core::EventSink: a published event; kept if this connection's rules want it.
-  void offer(const event::EventPtr& event) override;
+  bool offer(const event::EventPtr& event) override;
   void offer_log(const core::LogRecord& record);
 
   SessionStats stats() const;
