@@ -483,7 +483,10 @@ bool Session::offer(const event::EventPtr& event) {
     if (rules_.should_deliver(ev)) {
       wanted = true;
       const bool was_closing = close_queued_;
-      const std::size_t size = event->packet(format_).size();
+      // What keeping it costs, not just its bytes on the wire: the encoded packet, the
+      // event's own header storage and the bookkeeping (so event-queue-bytes bounds memory).
+      const std::size_t size = event->packet(format_).size() + ev.text_bytes() +
+                               ev.header_count() * 32 + 256;
       wake = enqueue_locked({std::string(), event}, size, false);
       killed = !was_closing && close_queued_;
     }
