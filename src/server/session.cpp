@@ -485,8 +485,8 @@ bool Session::offer(const event::EventPtr& event) {
       const bool was_closing = close_queued_;
       // What keeping it costs, not just its bytes on the wire: the encoded packet, the
       // event's own header storage and the bookkeeping (so event-queue-bytes bounds memory).
-      const std::size_t size = event->packet(format_).size() + ev.text_bytes() +
-                               ev.header_count() * 32 + 256;
+      const std::size_t size =
+          event->packet(format_).size() + ev.text_bytes() + ev.header_count() * 32 + 256;
       wake = enqueue_locked({std::string(), event}, size, false);
       killed = !was_closing && close_queued_;
     }
