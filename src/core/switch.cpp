@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <utility>
 
 #include "eventsocket/core/socket_application.hpp"
 #include "eventsocket/core/uuid.hpp"
@@ -131,8 +132,19 @@ void Switch::publish(event::Event event) {
 }
 
 void Switch::register_subclass(std::string_view subclass) {
-  std::lock_guard lock(vars_mutex_);
-  subclasses_.emplace(subclass);
+  {
+    std::lock_guard lock(vars_mutex_);
+    if (subclasses_.size() < kMaxSubclasses || subclasses_.contains(subclass)) {
+      subclasses_.emplace(subclass);
+      return;
+    }
+    if (std::exchange(subclasses_full_logged_, true)) {
+      return;
+    }
+  }
+  logger_.log(LogLevel::warning, "switch.cpp", "register_subclass", __LINE__,
+              "more than " + std::to_string(kMaxSubclasses) +
+                  " CUSTOM subclasses: later ones are not remembered for `event ALL`");
 }
 
 std::vector<std::string> Switch::custom_subclasses() const {

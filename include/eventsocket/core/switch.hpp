@@ -98,7 +98,11 @@ class Switch {
   void publish(event::Event event);
   EventBus& bus() { return bus_; }
 
-  // CUSTOM subclasses known to the switch (snapshotted by `event ALL`).
+  // CUSTOM subclasses known to the switch (snapshotted by `event ALL`). Every `sendevent`
+  // with a new subclass adds one, so the registry is bounded: past kMaxSubclasses new names
+  // are not remembered (their events are still delivered; only `event ALL`'s snapshot, which
+  // matters after a `nixevent`, misses them). Logged once.
+  static constexpr std::size_t kMaxSubclasses = 10000;
   void register_subclass(std::string_view subclass);
   std::vector<std::string> custom_subclasses() const;
 
@@ -157,6 +161,7 @@ class Switch {
   mutable std::mutex vars_mutex_;
   std::map<std::string, std::string, std::less<>> globals_;
   std::set<std::string, std::less<>> subclasses_;
+  bool subclasses_full_logged_ = false;
 
   std::mutex timer_mutex_;
   std::condition_variable timer_wake_;
