@@ -19,17 +19,30 @@ using eventsocket::core::SwitchOptions;
 using eventsocket::server::Session;
 using eventsocket::server::SessionOptions;
 
-Switch& shared_switch() {
-  static Switch* sw = [] {
-    SwitchOptions options;
-    options.hostname = "fuzzhost";
-    options.heartbeat_interval = std::chrono::milliseconds(0);
-    options.api_threads = 1;
-    options.max_sessions = 8;       // whatever the fuzzer finds, a handful of channels at most
-    auto* s = new Switch(options);  // lives for the whole fuzzing run
-    s->logger().set_console_level(eventsocket::core::LogLevel::disable);
-    return s;
-  }();
+SwitchOptions switch_options() {
+  SwitchOptions options;
+  options.hostname = "fuzzhost";
+  options.heartbeat_interval = std::chrono::milliseconds(0);
+  options.api_threads = 1;
+  options.max_sessions = 8;  // whatever the fuzzer finds, a handful of channels at most
+  return options;
+}
+
+// A new switch every kInputsPerSwitch inputs: what inputs leave behind (CUSTOM subclasses,
+// global variables, channels of a `bgapi originate`) would otherwise slow down every later
+// input and change what it does. Not one per input: a switch's threads cost ~5 ms to start
+// and stop under ASan. The destructor cuts short any `bgapi msleep` still running.
+constexpr int kInputsPerSwitch = 1000;
+
+Switch& current_switch() {
+  static std::unique_ptr<Switch> sw;
+  static int inputs = 0;
+  if (!sw || ++inputs == kInputsPerSwitch) {
+    sw.reset();
+    sw = std::make_unique<Switch>(switch_options());
+    sw->logger().set_console_level(eventsocket::core::LogLevel::disable);
+    inputs = 0;
+  }
   return *sw;
 }
 
@@ -46,7 +59,7 @@ ApiResult run_api(Switch& sw, const Session::PendingApi& api) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Switch& sw = shared_switch();
+  Switch& sw = current_switch();
   SessionOptions options;
   options.max_queued_items = 64;
   Session session(sw, options, "127.0.0.1");
@@ -64,8 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   eventsocket::wire::Parser output(eventsocket::wire::Direction::packet);
+  Session::OutputBatch batch;
   auto drain = [&] {
-    Session::OutputBatch batch;
     while (session.take_output(batch, 64 * 1024)) {
       for (std::string_view b : batch.buffers) {
         output.feed(b);

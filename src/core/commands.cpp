@@ -88,7 +88,7 @@ ApiStatus uptime_command(Switch& sw, const ApiRequest& req, std::string& out) {
   return ApiStatus::success;
 }
 
-ApiStatus msleep_command(Switch&, const ApiRequest& req, std::string& out) {
+ApiStatus msleep_command(Switch& sw, const ApiRequest& req, std::string& out) {
   long long ms = 0;
   for (char c : req.args) {
     if (c < '0' || c > '9') {
@@ -96,7 +96,7 @@ ApiStatus msleep_command(Switch&, const ApiRequest& req, std::string& out) {
     }
     ms = std::min(ms * 10 + (c - '0'), 3600000LL);  // an hour at most: it holds a worker
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  sw.sleep_for(std::chrono::milliseconds(ms));  // cut short by a shutdown
   out += "+OK";
   return ApiStatus::success;
 }

@@ -93,6 +93,11 @@ void Switch::stop() {
   jobs_.stop();
 }
 
+bool Switch::sleep_for(std::chrono::milliseconds duration) {
+  std::unique_lock lock(timer_mutex_);
+  return !timer_wake_.wait_for(lock, duration, [this] { return stopping_; });
+}
+
 event::Event Switch::make_event(event::EventType type, const event::CallSite& site,
                                 std::string_view subclass) {
   event::Event e(type, subclass);

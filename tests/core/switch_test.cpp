@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <string>
 
 namespace eventsocket::core {
@@ -22,6 +24,29 @@ TEST(SwitchSubclasses, TheRegistryIsBoundedAndKnownNamesStay) {
   EXPECT_EQ(known.size(), Switch::kMaxSubclasses);
   sw.register_subclass("fuzz::0");  // a name it has still registers (no change)
   EXPECT_EQ(sw.custom_subclasses().size(), Switch::kMaxSubclasses);
+}
+
+// A daemon stopping (SIGTERM, fsctl shutdown) joins the API workers: a `bgapi msleep 3600000`
+// must not hold that up for an hour. Were msleep not cut short, stop() would block and CTest's
+// timeout would fail this test.
+TEST(SwitchStop, CutsShortASleepingApiCommand) {
+  SwitchOptions options;
+  options.heartbeat_interval = std::chrono::milliseconds(0);
+  options.api_threads = 1;
+  Switch sw(options);
+  sw.logger().set_console_level(LogLevel::disable);
+  std::promise<void> started;
+  std::promise<ApiResult> finished;
+  ASSERT_TRUE(sw.jobs().try_submit([&] {
+    started.set_value();
+    finished.set_value(sw.execute_api("msleep", "3600000"));
+  }));
+  started.get_future().wait();
+  sw.stop();
+  auto result = finished.get_future();
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(result.get().output, "+OK");
+  EXPECT_FALSE(sw.sleep_for(std::chrono::milliseconds(3600000)));  // stopped: returns at once
 }
 
 }  // namespace

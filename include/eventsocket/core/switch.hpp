@@ -122,6 +122,9 @@ class Switch {
   Logger& logger() { return logger_; }
 
   std::chrono::microseconds uptime() const;
+  // Sleeps for `duration` or until stop(), whichever comes first; false when stopped. Blocking
+  // commands wait here so that a `bgapi msleep 3600000` cannot hold up a shutdown for an hour.
+  bool sleep_for(std::chrono::milliseconds duration);
   ChannelRegistry& channels() { return channels_; }
   const ChannelRegistry& channels() const { return channels_; }
   // Calls: endpoints, dialplan, applications, the channel state machine.
