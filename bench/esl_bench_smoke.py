@@ -6,39 +6,18 @@ out-of-order delivery (exit 1). Timing figures are never checked here (docs/PERF
 
 Usage: esl_bench_smoke.py <esl-bench> <eventsocketd> <conf dir>
 """
+import os
 import re
 import socket
 import subprocess
 import sys
 import threading
-import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../tests/support"))
+from script_checks import check, finish, free_port, wait_listening  # noqa: E402
 
 BENCH, DAEMON, CONF = sys.argv[1:4]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_listening(port):
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
 
 
 def bench(port, *args):
@@ -157,7 +136,4 @@ check(rc == 1 and f.get("complete") == "no", f"lossy fanout passed: exit {rc}, {
 check(f.get("gaps") == "2" and f.get("out_of_order") == "2" and f.get("delivered") == "18",
       f"lossy fanout counts (2 subscribers: 1 lost, 1 late each): {f}")
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
-print("ok")
+finish("ok")

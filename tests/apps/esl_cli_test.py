@@ -14,22 +14,11 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../support"))
+from script_checks import check, finish, free_port  # noqa: E402
+
 ESL_CLI, DAEMON, CONF = sys.argv[1:4]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 EMPTY_HOME = tempfile.mkdtemp()  # no ~/.esl-cli: the flags alone decide
@@ -145,7 +134,4 @@ finally:
     daemon.terminate()
     daemon.wait(timeout=10)
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
-print("esl-cli: all checks passed")
+finish("esl-cli: all checks passed")

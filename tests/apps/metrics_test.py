@@ -5,41 +5,19 @@ address is refused at startup; without the flag nothing listens.
 
 Usage: metrics_test.py <eventsocketd> <conf dir>
 """
+import os
 import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../support"))
+from script_checks import check, finish, free_port, wait_listening  # noqa: E402
+
 DAEMON, CONF = sys.argv[1:3]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(port):
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def esl_client(port):
@@ -66,7 +44,7 @@ daemon = subprocess.Popen([DAEMON, "--conf", CONF, "--listen-ip", "127.0.0.1", "
                            f"127.0.0.1:{METRICS}"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
-    check(wait_for(PORT) and wait_for(METRICS), "daemon or metrics port did not come up")
+    check(wait_listening(PORT) and wait_listening(METRICS), "daemon or metrics port did not come up")
     client = esl_client(PORT)
     with urllib.request.urlopen(f"http://127.0.0.1:{METRICS}/metrics", timeout=10) as response:
         body = response.read().decode()
@@ -103,7 +81,4 @@ try:
 except OSError:
     pass
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
-print("metrics: all checks passed")
+finish("metrics: all checks passed")

@@ -24,7 +24,9 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../support"))
 import corpus  # noqa: E402
+from script_checks import free_port  # noqa: E402
 
 BATCH = 16                # cases run concurrently on the main server
 RSS_SLACK_KIB = 2048      # second pass vs first
@@ -312,14 +314,6 @@ class Conn:
 
 
 # ---- the server -------------------------------------------------------------------------
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 class Server:
     def __init__(self, binary, conf, extra_args, capture_log):
