@@ -351,7 +351,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (step.kind == Session::Step::Kind::throttled) {
         // command-rate: nothing more is read from this client until its next command may
         // run, so a flood slows down the flooder only (TCP pushes back).
-        server_.note_limit("command-rate", "throttling commands from " + peer_text() +
+        server_.note_limit("command-rate", "throttling commands from " + session_.peer_address() +
                                                " (command-rate " + format_rate(command_rate_) +
                                                "/s)");
         flush_inline();
@@ -481,7 +481,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         first_packet_pending = false;
         if (session_.awaiting_first_packet()) {
           if (!session_.outbound()) {
-            server_.note_limit("auth-timeout", "closing " + peer_text() +
+            server_.note_limit("auth-timeout", "closing " + session_.peer_address() +
                                                    ": nothing received within " +
                                                    std::to_string(timeout.count()) + " ms");
           }
@@ -492,7 +492,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       } else {
         login_pending = false;
         if (session_.awaiting_auth()) {
-          server_.note_limit("login-timeout", "closing " + peer_text() + ": not logged in within " +
+          server_.note_limit("login-timeout", "closing " + session_.peer_address() +
+                                                  ": not logged in within " +
                                                   std::to_string(login_timeout.count()) + " ms");
           session_.on_login_timeout();
           wake_.cancel();

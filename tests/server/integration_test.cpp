@@ -33,9 +33,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kGoodbye =
-    "Content-Type: text/disconnect-notice\nContent-Length: 67\n\n"
-    "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n";
 constexpr std::string_view kShutdownNotice =
     "Content-Type: text/disconnect-notice\nContent-Length: 31\n\nThe system is being shut down.\n";
 constexpr std::string_view kLostEventsNotice =

@@ -23,10 +23,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kGoodbye =
-    "Content-Type: text/disconnect-notice\nContent-Length: 67\n\n"
-    "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n";
-
 std::string rude_rejection(std::string_view message) {
   return "Content-Type: text/rude-rejection\nContent-Length: " + std::to_string(message.size()) +
          "\n\n" + std::string(message);

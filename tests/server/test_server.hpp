@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "eventsocket/core/switch.hpp"
@@ -96,6 +97,11 @@ class OutboundListener {
   int fd_ = -1;
   unsigned short port_ = 0;
 };
+
+// What the server writes before it closes a connection that said `exit` (or timed out).
+constexpr std::string_view kGoodbye =
+    "Content-Type: text/disconnect-notice\nContent-Length: 67\n\n"
+    "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n";
 
 std::string body_of(const std::optional<wire::Message>& m);
 std::string reply_text(const std::optional<wire::Message>& m);
