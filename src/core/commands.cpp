@@ -341,19 +341,32 @@ std::vector<std::vector<std::string>> calls_rows(
 // FreeSWITCH's `show channels like`: the text is searched in uuid, name, cid_name, cid_num
 // and presence_data; with a `%` in it, it is an SQL LIKE pattern (% any run, _ one character).
 bool like_match(std::string_view text, std::string_view pattern) {
-  if (pattern.empty()) {
-    return text.empty();
-  }
-  if (pattern[0] == '%') {
-    for (std::size_t i = 0; i <= text.size(); ++i) {
-      if (like_match(text.substr(i), pattern.substr(1))) {
-        return true;
-      }
+  // Greedy, going back only to the latest %: O(text x pattern) at worst. Trying every split
+  // recursively was exponential in the number of %s: `show channels like %%%%...%_x` held an
+  // API worker for good (found by the long session fuzz run).
+  constexpr std::size_t kNone = std::string_view::npos;
+  std::size_t t = 0;
+  std::size_t p = 0;
+  std::size_t star = kNone;  // the latest % seen, and where the text stood then
+  std::size_t star_text = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '%') {
+      star = p++;
+      star_text = t;
+    } else if (p < pattern.size() && (pattern[p] == '_' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (star != kNone) {
+      p = star + 1;  // let the latest % take one more character
+      t = ++star_text;
+    } else {
+      return false;
     }
-    return false;
   }
-  return !text.empty() && (pattern[0] == '_' || pattern[0] == text[0]) &&
-         like_match(text.substr(1), pattern.substr(1));
+  while (p < pattern.size() && pattern[p] == '%') {
+    ++p;
+  }
+  return p == pattern.size();
 }
 
 bool row_is_like(const std::vector<std::string>& row, const std::string& like) {

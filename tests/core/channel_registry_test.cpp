@@ -97,6 +97,35 @@ TEST_F(ShowChannels, TextJsonAndCountMatchCapture15) {
   EXPECT_EQ(without_created(sw_.execute_api("show", "calls").output), without_created(bodies[3]));
 }
 
+// `show channels like`: a plain text is searched for; with a % it is an SQL LIKE pattern.
+TEST_F(ShowChannels, LikeFindsTextOrMatchesAPattern) {
+  auto total = [&](const std::string& like) {
+    const std::string out = sw_.execute_api("show", "channels like " + like).output;
+    std::smatch m;
+    return std::regex_search(out, m, std::regex(R"(\n(\d+) total\.)")) ? std::stoi(m[1]) : -1;
+  };
+  EXPECT_EQ(total("9196-b"), 1);
+  EXPECT_EQ(total("9196"), 2);
+  EXPECT_EQ(total("nothing"), 0);
+  EXPECT_EQ(total("loopback/%-a"), 1);
+  EXPECT_EQ(total("%9196_b"), 1);
+  EXPECT_EQ(total("%9196__"), 2);
+  EXPECT_EQ(total("%9196_"), 0);
+  EXPECT_EQ(total("loopback%"), 2);
+  EXPECT_EQ(total("%%loop%back%%"), 2);
+  EXPECT_EQ(total("loop%back"), 0);  // the whole value must match
+  EXPECT_EQ(total("%/9196-%%"), 2);
+  EXPECT_EQ(total("loopback/9196-a%_"), 0);
+}
+
+// Trying every split was exponential in the number of %s: this pattern (from the long session
+// fuzz run) held an API worker for good. Were it back, CTest's timeout would fail the test.
+TEST_F(ShowChannels, LikePatternWithManyWildcardsReturns) {
+  const std::string pattern = "____" + std::string(70, '%') + std::string(17, '_') + "V%\x96";
+  const std::string out = sw_.execute_api("show", "channels like " + pattern).output;
+  EXPECT_NE(out.find("\n0 total."), std::string::npos) << out;
+}
+
 TEST_F(ShowChannels, UuidExistsAndGetvarMatchCapture15) {
   const auto bodies = capture15_bodies();
   ASSERT_GE(bodies.size(), 6u);
