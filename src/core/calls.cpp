@@ -779,6 +779,13 @@ void CallEngine::Impl::run_routing(const ChannelPtr& channel) {
       };
       const dialplan::RouteResult result = routes->route(data.caller.context, view);
       found = result.found;
+      if (result.truncated) {
+        engine.core().logger().log(
+            LogLevel::warning, "mod_dialplan_xml.c", "dialplan_hunt", 0,
+            "The dialplan gave more than " + std::to_string(dialplan::kMaxActionsPerRoute) +
+                " actions for [" + data.caller.destination_number + "]; the rest are dropped",
+            channel->uuid());
+      }
       for (const dialplan::Action& a : result.actions) {
         actions.emplace_back(a.application, a.data);
       }

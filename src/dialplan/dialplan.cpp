@@ -701,6 +701,11 @@ class Hunt {
     // that runs inline or loops zero times: that is what makes the route "found".
     contributed_ = true;
     for (int i = 0; i < spec.loop; ++i) {
+      if (emitted_ == kMaxActionsPerRoute) {
+        result_.truncated = true;
+        return;
+      }
+      ++emitted_;
       Action action{spec.application, data};
       if (spec.run_inline) {
         if (channel_.run_inline) {
@@ -755,6 +760,7 @@ class Hunt {
   const Channel& channel_;
   RouteResult& result_;
   bool contributed_ = false;
+  std::size_t emitted_ = 0;  // actions of this route, inline ones included
 };
 
 std::shared_ptr<const Dialplan> finish(std::unique_ptr<Dialplan::Impl> impl) {

@@ -406,6 +406,31 @@ TEST(DialplanRoute, ActionTextLoopAndElementOrder) {
             (Strings{"say text wins 42", "beep", "beep", "beep", "bridge a,b"}));
 }
 
+// A huge loop (found by the long fuzz run: loop="0000...06148914691236517205") once built a
+// caller extension of a billion actions; a route now stops at kMaxActionsPerRoute and says so.
+TEST(DialplanRoute, ActionsOfOneRouteAreBounded) {
+  auto plan = load(R"(<context name="default"><extension name="x"><condition>
+      <action application="first"/>
+      <action application="spin" loop="0000000000000000000006148914691236517205"/>
+      <action application="never"/>
+    </condition></extension></context>)");
+  ASSERT_TRUE(plan);
+  const RouteResult result = route(*plan, "1");
+  EXPECT_TRUE(result.found);
+  EXPECT_TRUE(result.truncated);
+  ASSERT_EQ(result.actions.size(), kMaxActionsPerRoute);
+  EXPECT_EQ(result.actions.front().application, "first");
+  EXPECT_EQ(result.actions.back().application, "spin");
+
+  auto small = load(R"(<context name="default"><extension name="x"><condition>
+      <action application="a" loop="5000"/><action application="b" loop="5000"/>
+    </condition></extension></context>)");
+  ASSERT_TRUE(small);
+  const RouteResult exact = route(*small, "1");
+  EXPECT_FALSE(exact.truncated);  // exactly the bound is not truncated
+  EXPECT_EQ(exact.actions.size(), kMaxActionsPerRoute);
+}
+
 // --- hunting across extensions ----------------------------------------------------------------
 
 TEST(DialplanRoute, ContinueKeepsHunting) {

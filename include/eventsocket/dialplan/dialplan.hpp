@@ -28,6 +28,11 @@ struct Channel {
   std::function<void(const Action&)> run_inline;
 };
 
+// At most this many actions (inline ones included) come out of one route. FreeSWITCH has no
+// such bound, so `loop="1000000000"` on an action, or a thousand actions looping a thousand
+// times, would build an endless caller extension and hold a thread while it does.
+inline constexpr std::size_t kMaxActionsPerRoute = 10000;
+
 struct RouteResult {
   // Some extension matched. Precisely FreeSWITCH's rule: the hunt met at least one action or
   // anti-action (inline ones included), i.e. it built a caller extension; when false the
@@ -38,6 +43,7 @@ struct RouteResult {
   // ("UNKNOWN" for an unnamed one).
   std::vector<std::string> extensions;
   std::vector<Action> actions;  // in order; inline actions are not here (they already ran)
+  bool truncated = false;       // kMaxActionsPerRoute reached: the later actions were dropped
 };
 
 // FreeSWITCH's XML dialplan (mod_dialplan_xml): contexts of extensions, each a list of
