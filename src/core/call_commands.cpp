@@ -284,7 +284,15 @@ std::optional<std::chrono::system_clock::time_point> when_from(std::string_view 
     text.remove_prefix(1);
   }
   const auto n = to_number(text);
-  if (!n || *n < 0)
+  // Past ~290 years the nanosecond time point overflows (found by the long session fuzz run:
+  // `sched_api +299999999999 ...`); a hundred years is "never" enough.
+  constexpr long long kMaxSeconds = 100LL * 366 * 24 * 3600;
+  const long long limit = relative ? kMaxSeconds
+                                   : std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                             .count() +
+                                         kMaxSeconds;
+  if (!n || *n < 0 || *n > limit)
     return std::nullopt;
   return relative ? std::chrono::system_clock::now() + std::chrono::seconds(*n)
                   : std::chrono::system_clock::time_point(std::chrono::seconds(*n));

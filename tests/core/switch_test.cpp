@@ -49,5 +49,20 @@ TEST(SwitchStop, CutsShortASleepingApiCommand) {
   EXPECT_FALSE(sw.sleep_for(std::chrono::milliseconds(3600000)));  // stopped: returns at once
 }
 
+// A time past what a nanosecond clock holds overflowed (UBSan, the long session fuzz run);
+// more than a hundred years ahead is refused with the usage error.
+TEST(SwitchSched, TimesTooFarAheadAreRefused) {
+  SwitchOptions options;
+  options.heartbeat_interval = std::chrono::milliseconds(0);
+  Switch sw(options);
+  sw.logger().set_console_level(LogLevel::disable);
+  for (const char* when : {"+299999999999", "@299999999999", "299999999999", "+3200000000"}) {
+    const ApiResult r = sw.execute_api("sched_api", std::string(when) + " g echo x");
+    EXPECT_TRUE(r.output.starts_with("-ERR Invalid syntax")) << when << ": " << r.output;
+  }
+  const ApiResult ok = sw.execute_api("sched_api", "+3000000000 g echo x");  // 95 years
+  EXPECT_TRUE(ok.output.starts_with("+OK Added: ")) << ok.output;
+}
+
 }  // namespace
 }  // namespace eventsocket::core
