@@ -846,7 +846,8 @@ void CallEngine::Impl::run_consume_media(const ChannelPtr& channel, const LegPla
 }
 
 bool CallEngine::execute(const ChannelPtr& channel, std::string_view application,
-                         std::string_view data, std::string_view application_uuid) {
+                         std::string_view data, std::string_view application_uuid,
+                         const std::function<void()>& completing) {
   Application app;
   {
     std::lock_guard lock(impl_->mutex);
@@ -890,6 +891,9 @@ bool CallEngine::execute(const ChannelPtr& channel, std::string_view application
     describe(e);
     e.add_header("Application-Response", response);
     e.add_header("Application-UUID", app_uuid);
+    if (completing) {
+      completing();
+    }
   });
   return true;
 }
@@ -927,11 +931,19 @@ void CallEngine::run_message(const ChannelPtr& channel, const Channel::QueuedApp
     // second ends the looping (FreeSWITCH's guard against spinning).
     const bool forever = next->loops < 0;
     const int loops = forever ? -1 : std::max(1, next->loops);
+    const auto end_loop = [&] {
+      channel->set_variable("current_loop", "");
+      channel->set_variable("total_loops", "");
+    };
     for (int i = 1; forever || i <= loops; ++i) {
       channel->set_variable("current_loop", std::to_string(i));
       channel->set_variable("total_loops", std::to_string(loops));
       const auto started = Clock::now();
-      if (!execute(channel, next->application, next->data, next->event_uuid)) {
+      // The last CHANNEL_EXECUTE_COMPLETE still shows the loop, but a program reacting to it
+      // (say with a hangup, acted on at once) must find the loop over, as FreeSWITCH's
+      // queued event delivery makes it find.
+      if (!execute(channel, next->application, next->data, next->event_uuid,
+                   i == loops ? std::function<void()>(end_loop) : std::function<void()>())) {
         break;
       }
       bool up = true;
@@ -943,8 +955,7 @@ void CallEngine::run_message(const ChannelPtr& channel, const Channel::QueuedApp
         break;
       }
     }
-    channel->set_variable("current_loop", "");
-    channel->set_variable("total_loops", "");
+    end_loop();
   } else if (next->command == "hangup") {
     hangup(channel, next->hangup_cause.empty() ? "NORMAL_CLEARING" : next->hangup_cause);
   } else if (next->command == "xferext") {

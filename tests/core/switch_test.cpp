@@ -5,7 +5,12 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <string>
+
+#include "eventsocket/core/calls.hpp"
+#include "eventsocket/core/event_bus.hpp"
 
 namespace eventsocket::core {
 namespace {
@@ -60,6 +65,64 @@ TEST(SwitchSched, TimesTooFarAheadAreRefused) {
     const ApiResult r = sw.execute_api("sched_api", std::string(when) + " g echo x");
     EXPECT_TRUE(r.output.starts_with("-ERR Invalid syntax")) << when << ": " << r.output;
   }
+}
+
+// An outbound program that hangs up on seeing the last CHANNEL_EXECUTE_COMPLETE of a sendmsg
+// (capture 21) must not find `current_loop` still set in CHANNEL_HANGUP. The sink runs on the
+// publishing thread, so it sees the channel as a program reacting at once would.
+TEST(SwitchSendmsg, TheLoopIsOverWhenItsLastCompletionIsSeen) {
+  SwitchOptions options;
+  options.heartbeat_interval = std::chrono::milliseconds(0);
+  Switch sw(options);
+  sw.logger().set_console_level(LogLevel::disable);
+  const ApiResult originated = sw.execute_api("originate", "null/x &park()");
+  ASSERT_TRUE(originated.output.starts_with("+OK ")) << originated.output;
+  std::string uuid = originated.output.substr(4);
+  while (!uuid.empty() && (uuid.back() == '\n' || uuid.back() == ' ')) {
+    uuid.pop_back();
+  }
+  const ChannelPtr channel = sw.channels().find(uuid);
+  ASSERT_TRUE(channel);
+
+  struct CompletionWatcher : EventSink {
+    ChannelPtr channel;
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::string>> seen;  // event's loop, channel's loop
+    std::promise<void> done;
+    int wanted = 2;
+    bool offer(const event::EventPtr& e) override {
+      const event::Event& ev = e->event();
+      if (ev.type() != event::EventType::CHANNEL_EXECUTE_COMPLETE ||
+          ev.header("Application").value_or("") != "set") {
+        return false;
+      }
+      std::lock_guard lock(mutex);
+      seen.emplace_back(std::string(ev.header("variable_current_loop").value_or("")),
+                        channel->variable("current_loop").value_or(""));
+      if (static_cast<int>(seen.size()) == wanted) {
+        done.set_value();
+      }
+      return true;
+    }
+  } watcher;
+  watcher.channel = channel;
+  sw.bus().subscribe(&watcher);
+  Channel::QueuedApplication app;
+  app.application = "set";
+  app.data = "looped=yes";
+  app.loops = 2;
+  ASSERT_TRUE(sw.calls().queue_application(uuid, app));
+  const bool finished =
+      watcher.done.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  sw.bus().unsubscribe(&watcher);
+  ASSERT_TRUE(finished);
+  std::lock_guard lock(watcher.mutex);
+  ASSERT_EQ(watcher.seen.size(), 2U);
+  // The first completion: the loop goes on. The last one still shows the loop in the event
+  // (as FreeSWITCH's does), but the channel has already left it.
+  EXPECT_EQ(watcher.seen[0], (std::pair<std::string, std::string>{"1", "1"}));
+  EXPECT_EQ(watcher.seen[1], (std::pair<std::string, std::string>{"2", ""}));
+  sw.execute_api("uuid_kill", uuid);
 }
 
 }  // namespace

@@ -122,9 +122,11 @@ class CallEngine {
   std::size_t cancel_scheduled(std::string_view id_or_group);
 
   // Runs one application on the calling channel thread, with its CHANNEL_EXECUTE and
-  // CHANNEL_EXECUTE_COMPLETE. False when there is no such application.
+  // CHANNEL_EXECUTE_COMPLETE. False when there is no such application. `completing` runs
+  // once CHANNEL_EXECUTE_COMPLETE holds the channel's headers, before anyone can see it.
   bool execute(const ChannelPtr& channel, std::string_view application, std::string_view data,
-               std::string_view application_uuid = {});
+               std::string_view application_uuid = {},
+               const std::function<void()>& completing = {});
   // Runs the applications queued for the channel (sendmsg); true when one ran.
   bool run_queued(const ChannelPtr& channel);
   // Runs one sendmsg message on the calling channel flow (execute, hangup, xferext); a
