@@ -1811,8 +1811,11 @@ void CallEngine::Impl::scheduler_loop() {
       continue;
     }
     auto first = tasks.begin();
-    if (first->first > std::chrono::system_clock::now()) {
-      sched_wake.wait_until(lock, first->first);
+    // A copy: while this waits, sched_del or the shutdown may erase the task, and
+    // wait_until reads the time again once woken.
+    const std::chrono::system_clock::time_point when = first->first;
+    if (when > std::chrono::system_clock::now()) {
+      sched_wake.wait_until(lock, when);
       continue;
     }
     Task task = std::move(first->second);

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "eventsocket/core/calls.hpp"
 #include "eventsocket/core/event_bus.hpp"
@@ -65,6 +66,13 @@ TEST(SwitchSched, TimesTooFarAheadAreRefused) {
     const ApiResult r = sw.execute_api("sched_api", std::string(when) + " g echo x");
     EXPECT_TRUE(r.output.starts_with("-ERR Invalid syntax")) << when << ": " << r.output;
   }
+  // Ninety-five years ahead is still a time; the switch then ends with it pending, and a
+  // cancelled task, both while the scheduler waits on them (once a use-after-free: ASan).
+  EXPECT_TRUE(sw.execute_api("sched_api", "+3000000000 g echo x").output.starts_with("+OK Added:"));
+  const std::string added = sw.execute_api("sched_api", "+2000000000 del-me echo x").output;
+  EXPECT_TRUE(added.starts_with("+OK Added:")) << added;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the scheduler is waiting
+  EXPECT_TRUE(sw.execute_api("sched_del", "del-me").output.starts_with("+OK Deleted: 1"));
 }
 
 // An outbound program that hangs up on seeing the last CHANNEL_EXECUTE_COMPLETE of a sendmsg
