@@ -29,11 +29,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   channel.expand = [](std::string_view text) { return std::string(text); };
   int inline_runs = 0;
   channel.run_inline = [&](const eventsocket::dialplan::Action&) { ++inline_runs; };
-  for (const char* context : {"default", "public", "features", "global"}) {
-    for (const char* dest : {"9196", "1000", "park", ""}) {
+  // Two contexts and three destinations reach every matching path. A route cut at the action
+  // bound ends the input: sixteen routes of 10,000 actions each made the long run ~170 inputs/s.
+  for (const char* context : {"default", "public"}) {
+    for (const char* dest : {"9196", "park", ""}) {
       destination = dest;
       const auto result = plan->route(context, channel);
       FUZZ_CHECK(result.found || result.actions.empty());
+      FUZZ_CHECK(result.actions.size() <= eventsocket::dialplan::kMaxActionsPerRoute);
+      if (result.truncated) {
+        return 0;
+      }
     }
   }
   return 0;
