@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   channel.expand = [](std::string_view text) { return std::string(text); };
   int inline_runs = 0;
   channel.run_inline = [&](const eventsocket::dialplan::Action&) { ++inline_runs; };
-  // Two contexts and three destinations reach every matching path. A route cut at the action
+  // Two contexts; a number, a word and the empty destination. A route cut at the action
   // bound ends the input: sixteen routes of 10,000 actions each made the long run ~170 inputs/s.
   for (const char* context : {"default", "public"}) {
     for (const char* dest : {"9196", "park", ""}) {
