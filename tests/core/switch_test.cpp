@@ -6,9 +6,10 @@
 #include <atomic>
 #include <future>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "eventsocket/core/calls.hpp"
 #include "eventsocket/core/event_bus.hpp"
