@@ -912,6 +912,7 @@ StatsSnapshot Server::snapshot() const {
   out.bus_subscribers = switch_.bus().sink_count();
   out.uptime_seconds = std::chrono::duration<double>(switch_.uptime()).count();
   out.max_queued_bytes = options_.session.max_queued_bytes;
+  out.memory = process_memory();
   {
     std::lock_guard lock(impl_->mutex);
     out.server = impl_->stats;

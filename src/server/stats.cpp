@@ -1,6 +1,12 @@
 #include "eventsocket/server/stats.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "eventsocket/event/codec.hpp"
 
@@ -47,6 +53,22 @@ void sample(std::string& out, const Metric& m, double value) {
 
 }  // namespace
 
+ProcessMemory process_memory() {
+  ProcessMemory memory;
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t pages = 0;
+  std::uint64_t resident_pages = 0;
+  if (statm >> pages >> resident_pages) {
+    memory.resident_bytes = resident_pages * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  }
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  // Walks every arena under its lock: fine for a stats call, not for a hot path.
+  const struct mallinfo2 info = mallinfo2();
+  memory.heap_in_use_bytes = info.uordblks + info.hblkhd;
+#endif
+  return memory;
+}
+
 std::string format_stats_text(const StatsSnapshot& s) {
   const ServerStats& g = s.server;
   std::string out;
@@ -67,6 +89,8 @@ std::string format_stats_text(const StatsSnapshot& s) {
                  s.events_published, s.events_published_per_second, g.events_sent, g.events_dropped,
                  g.logs_dropped);
   fmt::format_to(o, "commands: {}\nevent-queue-bytes: {}\n", g.commands, s.max_queued_bytes);
+  fmt::format_to(o, "memory: {} bytes resident, {} bytes of heap in use\n", s.memory.resident_bytes,
+                 s.memory.heap_in_use_bytes);
   fmt::format_to(o, "\n{:<8} {:<40} {:<8} {:<4} {:>10} {:>12} {:>10} {:>8} {:>12} {:>10} {:>8}\n",
                  "id", "peer", "mode", "auth", "events/s", "sent", "dropped", "queued",
                  "queued-bytes", "commands", "age-s");
@@ -90,12 +114,14 @@ std::string format_stats_json(const StatsSnapshot& s) {
                  "\"refused_connection_rate\":{},\"auth_timeouts\":{},\"command_throttles\":{},"
                  "\"events_published\":{},\"events_published_per_second\":{:.3f},"
                  "\"events_sent\":{},\"events_dropped\":{},\"log_lines_dropped\":{},"
-                 "\"commands\":{},\"event_queue_bytes\":{},\"listeners\":[",
+                 "\"commands\":{},\"event_queue_bytes\":{},\"resident_bytes\":{},"
+                 "\"heap_in_use_bytes\":{},\"listeners\":[",
                  s.uptime_seconds, s.listeners.size(), s.bus_subscribers, g.accepted,
                  g.rejected_by_acl, g.rejected_over_limit, g.rejected_connection_rate,
                  g.auth_timeouts, g.command_throttles, s.events_published,
                  s.events_published_per_second, g.events_sent, g.events_dropped, g.logs_dropped,
-                 g.commands, s.max_queued_bytes);
+                 g.commands, s.max_queued_bytes, s.memory.resident_bytes,
+                 s.memory.heap_in_use_bytes);
   bool first = true;
   for (const auto& l : s.listeners) {
     out += first ? "{\"id\":" : ",{\"id\":";
@@ -161,6 +187,12 @@ std::string format_prometheus(const StatsSnapshot& s) {
          {"eventsocket_event_queue_limit_bytes", "gauge",
           "Bytes of events a client may have queued (event-queue-bytes)."},
          static_cast<double>(s.max_queued_bytes));
+  sample(out, {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes."},
+         static_cast<double>(s.memory.resident_bytes));
+  sample(out,
+         {"eventsocket_heap_in_use_bytes", "gauge",
+          "Bytes allocated with malloc and not yet freed (0 where unknown)."},
+         static_cast<double>(s.memory.heap_in_use_bytes));
 
   const Metric per_listener[] = {
       {"eventsocket_listener_queued_events", "gauge", "Packets waiting to be written."},

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -238,15 +240,33 @@ TEST(Stats, EventSocketStatsApiShowsConnectionsQueuesAndRefusals) {
   EXPECT_NE(json.find("\"connections\":2,"), std::string::npos) << json;
   EXPECT_NE(json.find("\"refused_max_connections\":1,"), std::string::npos) << json;
   EXPECT_NE(json.find("\"events_sent\":1,"), std::string::npos) << json;  // the subscriber's
+  EXPECT_NE(json.find("\"heap_in_use_bytes\":"), std::string::npos) << json;
+  EXPECT_NE(text.find("bytes resident"), std::string::npos) << text;
 
   const std::string metrics = server::format_prometheus(server.server().snapshot());
   EXPECT_NE(metrics.find("\neventsocket_connections 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nprocess_resident_memory_bytes "), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("eventsocket_connections_refused_total{reason=\"max-connections\"} 1\n"),
             std::string::npos);
   EXPECT_NE(metrics.find("eventsocket_listener_events_sent_total{id=\"1\",peer=\"127.0.0.1\","
                          "mode=\"inbound\"} 1\n"),
             std::string::npos)
       << metrics;
+}
+
+TEST(Stats, ProcessMemoryCountsResidentPagesAndTheHeapInUse) {
+  const server::ProcessMemory before = server::process_memory();
+  EXPECT_GT(before.resident_bytes, 1u << 20);
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer has its own allocator, which glibc's mallinfo2 does not see.
+  auto block = std::make_unique<char[]>(8u << 20);
+  std::memset(block.get(), 1, 8u << 20);
+  const server::ProcessMemory during = server::process_memory();
+  EXPECT_GE(during.heap_in_use_bytes, before.heap_in_use_bytes + (8u << 20));
+  EXPECT_GE(during.resident_bytes, before.resident_bytes + (6u << 20));
+  block.reset();
+  EXPECT_LT(server::process_memory().heap_in_use_bytes, during.heap_in_use_bytes - (7u << 20));
+#endif
 }
 
 TEST(Stats, PrometheusLabelValuesAreEscaped) {

@@ -8,6 +8,14 @@
 
 namespace eventsocket::server {
 
+// The server process's memory. RSS keeps what the allocator holds on to after a peak;
+// the heap in use is what live objects hold, so a leak shows in it and noise does not.
+struct ProcessMemory {
+  std::uint64_t resident_bytes = 0;     // VmRSS; 0 where /proc is not there
+  std::uint64_t heap_in_use_bytes = 0;  // malloc'ed and not freed; 0 where unknown
+};
+ProcessMemory process_memory();
+
 // Everything `event_socket_stats` and the /metrics endpoint show, taken at one moment.
 struct StatsSnapshot {
   ServerStats server;  // counters; events and commands include the live connections
@@ -17,6 +25,7 @@ struct StatsSnapshot {
   std::uint64_t bus_subscribers = 0;       // sessions that want events right now
   double uptime_seconds = 0;
   std::uint64_t max_queued_bytes = 0;  // the per-listener byte limit (event-queue-bytes)
+  ProcessMemory memory;
 };
 
 // `event_socket_stats`: global counters, then one line per live connection.
